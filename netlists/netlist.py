@@ -113,6 +113,8 @@ class Netlist:
             ``net_pins[net_starts[j]:net_starts[j + 1]]``.
         net_pins: (n_net_pins,) int32 pin indices, net by net.
         net_drivers: (n_nets,) int32 index into ``pin_nodes`` of each net's driver, -1 if unknown.
+        source_index: (n_nodes,) int64 index of each node in its source file's own numbering
+            (a Circuit Training ``.plc`` counts pins as nodes), or ``None`` for 0..n_nodes-1.
 
     Raises:
         InvalidNetlistError: On inconsistent shapes, indices out of range, negative sizes or
@@ -134,6 +136,7 @@ class Netlist:
     net_starts: np.ndarray
     net_pins: np.ndarray
     net_drivers: np.ndarray
+    source_index: np.ndarray | None = None
     _index: dict[str, int] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -151,6 +154,12 @@ class Netlist:
         put(self, "net_starts", _frozen_array(self.net_starts, np.int64, (), "net_starts"))
         put(self, "net_pins", _frozen_array(self.net_pins, np.int32, (), "net_pins"))
         put(self, "net_drivers", _frozen_array(self.net_drivers, np.int32, (), "net_drivers"))
+        if self.source_index is not None:
+            put(self, "source_index", _frozen_array(self.source_index, np.int64, (), "source_index"))
+            if len(self.source_index) != len(self.node_names):
+                raise InvalidNetlistError("source_index must have one entry per node")
+            if len(np.unique(self.source_index)) != len(self.source_index):
+                raise InvalidNetlistError("source_index repeats an index")
         self._validate()
 
     def _validate(self) -> None:
@@ -282,6 +291,13 @@ class Netlist:
             mask &= ~self.node_fixed
         return np.flatnonzero(mask)
 
+    @property
+    def file_indices(self) -> np.ndarray:
+        """(n_nodes,) int64 node indices in the source format's numbering (see ``source_index``)."""
+        if self.source_index is None:
+            return np.arange(self.num_nodes, dtype=np.int64)
+        return self.source_index
+
     @cached_property
     def arrays(self) -> NetlistArrays:
         """The flat CSR view used by fast kernels (built once, then cached)."""
@@ -364,8 +380,10 @@ class Netlist:
             "node_kinds", "node_sizes", "node_fixed", "pin_nodes", "pin_offsets",
             "pin_directions", "net_weights", "net_starts", "net_pins", "net_drivers",
         )
-        return all(getattr(self, a) == getattr(other, a) for a in scalars) and all(
-            np.array_equal(getattr(self, a), getattr(other, a)) for a in arrays
+        return (
+            all(getattr(self, a) == getattr(other, a) for a in scalars)
+            and all(np.array_equal(getattr(self, a), getattr(other, a)) for a in arrays)
+            and np.array_equal(self.file_indices, other.file_indices)
         )
 
 

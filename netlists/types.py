@@ -199,6 +199,8 @@ class PlcSettings:
             microns), from the header or the viewer line's ``--overlap_threshold``.
         canvas_width: Canvas width written in the header (microns), if any.
         canvas_height: Canvas height written in the header (microns), if any.
+        blockages: Placement blockages ``(x_min, y_min, x_max, y_max, rate)`` (microns; rate is
+            the blocked fraction) from ``# Blockage :`` lines.
     """
 
     grid_cols: int
@@ -211,3 +213,4 @@ class PlcSettings:
     overlap_threshold: float | None = None
     canvas_width: float | None = None
     canvas_height: float | None = None
+    blockages: tuple[tuple[float, float, float, float, float], ...] = ()

@@ -625,3 +625,17 @@ def write_bookshelf(design_or_netlist: Design | Netlist, directory: str | Path,
     members = " ".join(f"{stem}{s}" for s in _MEMBER_SUFFIXES)
     aux.write_text(f"RowBasedPlacement : {members}\n")
     return aux
+
+
+def read_pl(path: str | Path, netlist: Netlist) -> Placement:
+    """Reads a Bookshelf ``.pl`` onto ``netlist`` (nodes it does not list stay unplaced).
+
+    Raises:
+        NetlistFormatError: Malformed lines or nodes the netlist lacks.
+    """
+    path = Path(path)
+    index = {name: i for i, name in enumerate(netlist.node_names)}
+    corners, orientations, placed, _ = _read_pl(path, index, netlist.node_sizes)
+    swap = np.isin(orientations, [o.value for o in Orientation if o.swaps_sides])
+    footprints = np.where(swap[:, None], netlist.node_sizes[:, ::-1], netlist.node_sizes)
+    return Placement(corners + footprints / 2, orientations, placed)

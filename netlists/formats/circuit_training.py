@@ -199,7 +199,9 @@ def read_circuit_training(
     text = read_text(netlist_path)
     records = _parse_records(text, netlist_path)
     netlist, placement = _build(records, netlist_path, text)
-    if plc_path is None:
+    if plc_path is None and netlist_path.name.startswith("netlist.pb.txt"):
+        # Only a clustered ``netlist.pb.txt`` owns the ``initial.plc`` beside it: TILOS keeps
+        # flat netlists in the same folder, and the .plc numbers the clustered nodes.
         candidate = netlist_path.parent / "initial.plc"
         plc_path = candidate if candidate.is_file() else None
     settings = None
@@ -460,6 +462,10 @@ def _apply_plc(path: Path, netlist: Netlist, base: Placement) -> tuple[PlcSettin
             )
         positions[node] = (x, y)
         placed[node] = True
+    return _settings(header), Placement(positions, orientations, placed)
+
+
+def _settings(header: dict[str, object]) -> PlcSettings | None:
     settings = None
     if "columns" in header:
         cols, rows = header["columns"]  # type: ignore[misc]
@@ -479,7 +485,7 @@ def _apply_plc(path: Path, netlist: Netlist, base: Placement) -> tuple[PlcSettin
             canvas_height=width_height[1],  # type: ignore[index]
             blockages=tuple(header.get("blockages", ())),  # type: ignore[arg-type]
         )
-    return settings, Placement(positions, orientations, placed)
+    return settings
 
 
 def _read_header_line(line: str, header: dict[str, object], path: Path, number: int) -> None:
@@ -507,6 +513,17 @@ def _read_header_line(line: str, header: dict[str, object], path: Path, number: 
             raise NetlistFormatError(path, "canvas size must be positive", line=number, field="Width")
         header[key] = values if len(values) > 1 else values[0]
         return
+
+
+def read_plc_header(path: str | Path) -> PlcSettings | None:
+    """Reads only the header settings of a ``.plc`` (``None`` when it has no grid line)."""
+    path = Path(path)
+    header: dict[str, object] = {}
+    for number, line in enumerate(read_text(path).split("\n"), start=1):
+        stripped = line.strip()
+        if stripped.startswith("#"):
+            _read_header_line(stripped, header, path, number)
+    return _settings(header)
 
 
 def write_plc(

@@ -1,0 +1,91 @@
+"""Command line: ``python -m netlists {list,info,demo}``.
+
+* ``list [--json]`` -- the bundled designs with their suites.
+* ``info NAME_OR_PATH [--json]`` -- a design's statistics (keys: :class:`netlists.stats.DesignStats`).
+* ``demo [--design NAME] [--out DIR]`` -- load a design, print its statistics, draw its placement.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from netlists.bundled import bundled_designs, load
+from netlists.errors import NetlistError
+from netlists.render import save_placement_png
+from netlists.stats import design_stats
+
+
+def _print_stats(stats: dict[str, object]) -> None:
+    width = max(len(key) for key in stats)
+    for key, value in stats.items():
+        if isinstance(value, float):
+            value = f"{value:.6g}"
+        print(f"{key:<{width}}  {value}")
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    designs = bundled_designs()
+    if args.json:
+        print(json.dumps([{"name": d.name, "suite": d.suite, "description": d.description,
+                           "placements": sorted(d.placements)} for d in designs], indent=1))
+        return 0
+    width = max(len(d.name) for d in designs)
+    for design in designs:
+        extra = f"  [placements: {', '.join(sorted(design.placements))}]" if design.placements else ""
+        print(f"{design.name:<{width}}  {design.suite:<16} {design.description}{extra}")
+    return 0
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    stats = design_stats(load(args.design)).to_dict()
+    if args.json:
+        print(json.dumps(stats, indent=1))
+    else:
+        _print_stats(stats)
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for name in args.design:
+        start = time.perf_counter()
+        design = load(name)
+        seconds = time.perf_counter() - start
+        print(f"== {name} (loaded in {seconds:.2f} s)")
+        _print_stats(design_stats(design).to_dict())
+        picture = save_placement_png(design.netlist, design.placement, out / f"{name}_initial.png",
+                                     title=f"{name}: placement as shipped")
+        print(f"picture: {picture}\n")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Runs the command line; returns the exit status (2 for a design that cannot be loaded)."""
+    parser = argparse.ArgumentParser(prog="python -m netlists", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    listing = commands.add_parser("list", help="list the bundled designs")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    listing.set_defaults(run=_cmd_list)
+    info = commands.add_parser("info", help="print a design's statistics")
+    info.add_argument("design", help="bundled design name or path to a design file")
+    info.add_argument("--json", action="store_true", help="print JSON")
+    info.set_defaults(run=_cmd_info)
+    demo = commands.add_parser("demo", help="load designs, print statistics, draw placements")
+    demo.add_argument("--design", nargs="+", default=["ariane133_ng45", "ibm01"])
+    demo.add_argument("--out", default="demo_out", help="folder for the pictures")
+    demo.set_defaults(run=_cmd_demo)
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except NetlistError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,136 @@
+"""Readers and writers, dispatched on the file type (networkx-style registries).
+
+``read_design(path)`` picks the reader from the file name; ``write_design(design, path)`` the
+writer. Known types are listed in :data:`READERS` and :data:`WRITERS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from netlists.design import Design
+from netlists.errors import UnknownDesignError, UnsupportedFormatError
+from netlists.formats.bookshelf import read_bookshelf, write_bookshelf, write_bookshelf_pl
+from netlists.formats.circuit_training import (
+    read_circuit_training,
+    read_plc,
+    read_plc_header,
+    write_plc,
+)
+from netlists.formats.json_format import read_json, write_json
+from netlists.formats.mcnc import read_mcnc_block
+from netlists.netlist import Netlist
+from netlists.placement import Placement
+
+#: File-name endings and the reader for each (checked longest first).
+READERS: dict[str, Callable[[Path], Design]] = {
+    ".aux": read_bookshelf,
+    ".pb.txt": read_circuit_training,
+    ".pb.txt.gz": read_circuit_training,
+    ".json": read_json,
+    ".json.gz": read_json,
+    ".block": read_mcnc_block,
+    ".block.gz": read_mcnc_block,
+}
+
+
+def _write_pl(design: Design, path: Path) -> Path:
+    return write_bookshelf_pl(design.netlist, design.placement, path)
+
+
+def _write_plc(design: Design, path: Path) -> Path:
+    return write_plc(design.netlist, design.placement, path, design.plc)
+
+
+#: File-name endings and the writer for each. ``.aux`` writes a whole Bookshelf design.
+WRITERS: dict[str, Callable[[Design, Path], Path]] = {
+    ".aux": lambda design, path: write_bookshelf(design, path.parent),
+    ".pl": _write_pl,
+    ".plc": _write_plc,
+    ".json": write_json,
+    ".json.gz": write_json,
+}
+
+
+def _match(path: Path, table: dict) -> str | None:
+    name = path.name.lower()
+    for suffix in sorted(table, key=len, reverse=True):
+        if name.endswith(suffix):
+            return suffix
+    return None
+
+
+def read_design(path: str | Path) -> Design:
+    """Reads a design from any supported file, chosen by its name.
+
+    Raises:
+        UnknownDesignError: The file does not exist.
+        UnsupportedFormatError: No reader handles that file type (the message lists them).
+        NetlistFormatError: The file is malformed.
+    """
+    path = Path(path)
+    suffix = _match(path, READERS)
+    if suffix is None:
+        raise UnsupportedFormatError(
+            f"{path}: no reader for this file type; known: {', '.join(sorted(READERS))}"
+        )
+    if not path.is_file():
+        raise UnknownDesignError(f"{path}: no such file")
+    return READERS[suffix](path)
+
+
+def write_design(design: Design, path: str | Path) -> Path:
+    """Writes ``design`` (or just its placement, for ``.pl`` and ``.plc``) to ``path``.
+
+    Raises:
+        UnsupportedFormatError: No writer handles that file type (the message lists them).
+    """
+    path = Path(path)
+    suffix = _match(path, WRITERS)
+    if suffix is None:
+        raise UnsupportedFormatError(
+            f"{path}: no writer for this file type; known: {', '.join(sorted(WRITERS))}"
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return WRITERS[suffix](design, path)
+
+
+def read_placement(path: str | Path, netlist: Netlist) -> Placement:
+    """Reads a placement file (``.plc``, Bookshelf ``.pl`` or JSON) onto ``netlist``.
+
+    Raises:
+        UnsupportedFormatError: Not a ``.plc``, ``.pl`` or ``.json`` file.
+        NetlistFormatError: The file is malformed or names nodes the netlist lacks.
+    """
+    from netlists.formats.bookshelf import read_pl
+
+    path = Path(path)
+    name = path.name.lower()
+    if name.endswith((".plc", ".plc.gz")):
+        return read_plc(path, netlist)[1]
+    if name.endswith((".pl", ".pl.gz")):
+        return read_pl(path, netlist)
+    if name.endswith((".json", ".json.gz")):
+        design = read_json(path)
+        return design.placement
+    raise UnsupportedFormatError(f"{path}: not a placement file; known: .plc, .pl, .json")
+
+
+__all__ = [
+    "READERS",
+    "WRITERS",
+    "read_bookshelf",
+    "read_circuit_training",
+    "read_design",
+    "read_json",
+    "read_mcnc_block",
+    "read_placement",
+    "read_plc",
+    "read_plc_header",
+    "write_bookshelf",
+    "write_bookshelf_pl",
+    "write_design",
+    "write_json",
+    "write_plc",
+]

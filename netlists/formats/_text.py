@@ -42,7 +42,11 @@ def read_text(path: Path) -> str:
 
 
 def resolve_member(directory: Path, name: str) -> Path | None:
-    """Finds ``name`` in ``directory``, or ``name.gz`` when only the compressed copy exists."""
+    """Finds ``name`` in ``directory``, or ``name.gz`` when only the compressed copy exists.
+
+    Raises:
+        OSError: The file system refused the lookup (a name too long, a folder without access).
+    """
     plain = directory / name
     if plain.is_file():
         return plain
@@ -64,8 +68,8 @@ def parse_float(token: str, path: Path, line: int, field: str) -> float:
 
 
 def parse_int(token: str, path: Path, line: int, field: str) -> int:
-    """Parses a non-negative integer or raises with its location."""
-    if not token.isdigit():
+    """Parses a non-negative integer (ASCII digits only) or raises with its location."""
+    if not (token.isascii() and token.isdigit()):  # str.isdigit() also accepts '²', which int() rejects
         raise NetlistFormatError(
             path, f"expected a non-negative integer, got {token!r}", line=line, field=field
         )
@@ -74,6 +78,7 @@ def parse_int(token: str, path: Path, line: int, field: str) -> int:
 
 def format_number(value: float) -> str:
     """Shortest text that reads back to exactly ``value`` (integers without a decimal point)."""
+    value = float(value)  # numpy scalars would print as np.float64(...)
     if value.is_integer() and abs(value) < 1e15:
         return str(int(value))
     return repr(value)

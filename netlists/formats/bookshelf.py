@@ -88,12 +88,20 @@ def _read_aux(path: Path) -> dict[str, Path]:
                 path, "expected 'RowBasedPlacement : <files>'", line=number, field="aux"
             )
         for name in joined.partition(":")[2].split():
-            suffix = Path(name).suffix
+            suffix = Path(name.removesuffix(".gz")).suffix
             if suffix not in _MEMBER_SUFFIXES:
                 continue  # other members (.shapes, .route) are not used by this project
             if suffix in members:
                 raise NetlistFormatError(path, f"two {suffix} files listed", line=number)
-            found = resolve_member(path.parent, name)
+            try:
+                found = resolve_member(path.parent, name)
+            except OSError as error:
+                raise NetlistFormatError(
+                    path,
+                    f"cannot look up member {name!r}: {error.strerror or error}",
+                    line=number,
+                    field=suffix,
+                ) from None
             if found is None:
                 raise NetlistFormatError(
                     path,
@@ -175,6 +183,7 @@ def _read_nets(path: Path, index: dict[str, int]):
     lines = _skip_header(_content_lines(read_text(path)), path, "nets")
     declared: dict[str, int] = {}
     net_names: list[str] = []
+    seen_nets: set[str] = set()
     starts = [0]
     pin_nodes: list[int] = []
     pin_dx: list[float] = []
@@ -251,8 +260,20 @@ def _read_nets(path: Path, index: dict[str, int]):
         key, value = keyword
         if key == "NetDegree":
             parts = value.split()
+            if len(parts) > 2:
+                raise NetlistFormatError(
+                    path,
+                    f"expected 'NetDegree : k [name]', got {' '.join(tokens)!r}",
+                    line=number,
+                    field="NetDegree",
+                )
             degree = parse_int(parts[0], path, number, "NetDegree")
             name = parts[1] if len(parts) > 1 else f"net{len(net_names)}"
+            if name in seen_nets:
+                raise NetlistFormatError(
+                    path, f"duplicate net name {name!r}", line=number, field=f"net {name}"
+                )
+            seen_nets.add(name)
             net_names.append(name)
             net_line = number
             if degree == 0:
@@ -300,7 +321,13 @@ def _read_wts(path: Path, net_index: dict[str, int], node_index: dict[str, int])
     weights: dict[int, float] = {}
     if first is None:
         return weights
-    if first[1][0] != "UCLA":
+    if first[1][0] == "UCLA":
+        if len(first[1]) < 2 or first[1][1] != "wts":
+            raise NetlistFormatError(
+                path, f"expected the header 'UCLA wts 1.0', got {' '.join(first[1])!r}",
+                line=first[0],
+            )
+    else:
         lines = iter([first, *lines])
     nonzero_node_weights = 0
     for number, tokens in lines:
@@ -311,6 +338,10 @@ def _read_wts(path: Path, net_index: dict[str, int], node_index: dict[str, int])
         if weight < 0:
             raise NetlistFormatError(path, f"negative weight {weight}", line=number, field=name)
         if name in net_index:
+            if net_index[name] in weights:
+                raise NetlistFormatError(
+                    path, f"net {name!r} is given a weight twice", line=number, field=name
+                )
             weights[net_index[name]] = weight
         elif name in node_index:
             nonzero_node_weights += weight != 0
@@ -386,19 +417,36 @@ def _read_scl(path: Path) -> tuple[Row, ...]:
         joined = " ".join(tokens)
         if ":" not in joined:
             raise NetlistFormatError(path, f"unexpected text {joined!r}", line=number)
-        # 'SubrowOrigin : 0 Numsites : 2295' holds two key/value pairs.
-        parts = [p.strip() for p in joined.split(":")]
-        keys = [parts[0]] + [p.split()[-1] for p in parts[1:-1] if p.split()]
-        values = [p.split()[0] if p.split() else "" for p in parts[1:]]
-        if len(keys) != len(values) or not all(values):
-            raise NetlistFormatError(path, f"malformed 'key : value' text {joined!r}", line=number)
+        # 'SubrowOrigin : 0 Numsites : 2295' holds two 'key : value' pairs: every part between
+        # two colons is one value and the next key.
+        parts = [part.split() for part in joined.split(":")]
+        if (
+            len(parts[0]) != 1
+            or len(parts[-1]) != 1
+            or any(len(part) != 2 for part in parts[1:-1])
+        ):
+            raise NetlistFormatError(
+                path, f"expected 'key : value' pairs, got {joined!r}", line=number
+            )
+        keys = [parts[0][0]] + [part[1] for part in parts[1:-1]]
+        values = [part[0] for part in parts[1:]]
         for key, value in zip(keys, values, strict=True):
-            if key.lower() == "numrows":
+            lower = key.lower()
+            if lower == "numrows":
                 declared = parse_int(value, path, number, key)
             elif current is None:
                 raise NetlistFormatError(path, f"{key!r} outside a CoreRow", line=number, field=key)
+            elif lower not in _ROW_FIELDS:
+                raise NetlistFormatError(
+                    path,
+                    f"unknown row field {key!r}; allowed: {', '.join(_ROW_FIELDS.values())}",
+                    line=number,
+                    field=key,
+                )
+            elif lower in current:
+                raise NetlistFormatError(path, f"row sets {key!r} twice", line=number, field=key)
             else:
-                current[key.lower()] = (value, number)  # type: ignore[assignment]
+                current[lower] = (value, number)  # type: ignore[assignment]
     if current is not None:
         raise NetlistFormatError(path, "file ends inside a CoreRow (truncated?)", line=start_line)
     if declared is not None and declared != len(rows):
@@ -408,21 +456,41 @@ def _read_scl(path: Path) -> tuple[Row, ...]:
     return tuple(rows)
 
 
+_ROW_FIELDS = {
+    name.lower(): name
+    for name in (
+        "Coordinate", "Height", "Sitewidth", "Sitespacing", "Siteorient", "Sitesymmetry",
+        "SubrowOrigin", "Numsites",
+    )
+}
+
+
 def _make_row(fields: dict, path: Path, line: int) -> Row:
     def number(key: str, default: float | None = None) -> float:
+        name = _ROW_FIELDS[key]
         if key not in fields:
             if default is None:
-                raise NetlistFormatError(path, f"row lacks {key!r}", line=line, field=key)
+                raise NetlistFormatError(path, f"row lacks {name!r}", line=line, field=name)
             return default
         value, at = fields[key]
-        return parse_float(value, path, at, key)
+        return parse_float(value, path, at, name)
 
     num_sites = number("numsites")
     if num_sites < 0 or not float(num_sites).is_integer():
-        raise NetlistFormatError(path, "Numsites must be a non-negative integer", line=line)
+        raise NetlistFormatError(
+            path,
+            f"Numsites must be a non-negative integer, got {fields['numsites'][0]!r}",
+            line=fields["numsites"][1],
+            field="Numsites",
+        )
     height = number("height")
     if height <= 0:
-        raise NetlistFormatError(path, "row height must be positive", line=line, field="Height")
+        raise NetlistFormatError(
+            path,
+            f"row height must be positive, got {fields['height'][0]!r}",
+            line=fields["height"][1],
+            field="Height",
+        )
     return Row(
         y=number("coordinate"),
         height=height,
@@ -469,6 +537,13 @@ def read_bookshelf(path: str | Path) -> Design:
     swap = np.isin(orientations, [o.value for o in Orientation if o.swaps_sides])
     footprints = np.where(swap[:, None], sizes[:, ::-1], sizes)
     centres = corners + footprints / 2
+    if not np.isfinite(centres[placed]).all():
+        bad = int(np.flatnonzero(placed & ~np.isfinite(centres).all(axis=1))[0])
+        raise NetlistFormatError(
+            members[".pl"],
+            f"node {names[bad]!r}: corner plus half its size overflows to infinity",
+            field=f"node {names[bad]}",
+        )
     canvas = _canvas(rows, centres, footprints, placed, path)
     row_height = canvas.row_height
     if row_height is None:

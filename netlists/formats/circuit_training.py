@@ -21,6 +21,7 @@ placed node: ``node_index x y orientation fixed`` with centre coordinates.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -53,14 +54,20 @@ _STATEMENT = re.compile(
 
 
 class _Record:
-    """One ``node { ... }`` message: its name, inputs, attributes and the line it starts on."""
+    """One ``node { ... }`` message: its name, inputs, attributes and where each one is written.
 
-    __slots__ = ("name", "inputs", "attrs", "offset", "_lines")
+    ``where`` maps ``"name"`` and each attribute key to the text offset of its value, and
+    ``input_offsets`` holds the offset of each ``input``, so errors can name their exact line.
+    """
+
+    __slots__ = ("name", "inputs", "input_offsets", "attrs", "where", "offset", "_lines")
 
     def __init__(self, offset: int, lines: _LineIndex) -> None:
         self.name: str | None = None
         self.inputs: list[str] = []
+        self.input_offsets: list[int] = []
         self.attrs: dict[str, str | float] = {}
+        self.where: dict[str, int] = {}
         self.offset = offset
         self._lines = lines
 
@@ -69,9 +76,30 @@ class _Record:
         """1-based line where the record starts (computed on demand: only errors need it)."""
         return self._lines(self.offset)
 
+    def line_of(self, key: str) -> int:
+        """1-based line of the name or attribute ``key``, or of the record when it is absent."""
+        offset = self.where.get(key)
+        return self.line if offset is None else self._lines(offset)
+
 
 def _unescape(text: str) -> str:
-    return text.encode("latin-1", "backslashreplace").decode("unicode_escape") if "\\" in text else text
+    """Resolves backslash escapes; raises UnicodeDecodeError on a malformed one."""
+    if "\\" not in text:
+        return text
+    return text.encode("latin-1", "backslashreplace").decode("unicode_escape")
+
+
+_FIELD_START = re.compile(r'(\w+)[ \t]*:[ \t]*("?)')
+
+
+def _unexpected(text: str, offset: int) -> str:
+    """Says what is wrong with the text at ``offset``, which no statement of the grammar matches."""
+    field = _FIELD_START.match(text, offset)
+    if field is None:
+        return f"unexpected character {text[offset]!r}"
+    if field.group(2):
+        return f"unterminated string in field {field.group(1)!r} (a string must end on its line)"
+    return f"field {field.group(1)!r} has no value"
 
 
 def _parse_records(text: str, path: Path) -> list[_Record]:
@@ -80,6 +108,7 @@ def _parse_records(text: str, path: Path) -> list[_Record]:
     record: _Record | None = None
     attr_key: str | None = None
     attr_value: str | float | None = None
+    attr_offset = 0
     line_of = _LineIndex(text)
     end = 0
     for match in _STATEMENT.finditer(text):
@@ -87,7 +116,7 @@ def _parse_records(text: str, path: Path) -> list[_Record]:
         opened, closed, key, string, number, bad = match.groups()
         if bad is not None:
             raise NetlistFormatError(
-                path, f"unexpected character {bad!r}", line=line_of(match.start(6))
+                path, _unexpected(text, match.start(6)), line=line_of(match.start(6))
             )
         if opened is not None:
             depth = len(stack)
@@ -99,6 +128,12 @@ def _parse_records(text: str, path: Path) -> list[_Record]:
                 record = _Record(match.start(1), line_of)
             elif depth == 1 and opened == "attr":
                 attr_key, attr_value = None, None
+            elif opened == "node":
+                raise NetlistFormatError(
+                    path,
+                    f"'node {{' inside '{stack[-1]}' (is a '}}' missing before it?)",
+                    line=line_of(match.start(1)),
+                )
             elif not (depth == 2 and opened == "value"):
                 raise NetlistFormatError(
                     path, f"unexpected message '{opened}'", line=line_of(match.start(1))
@@ -115,7 +150,15 @@ def _parse_records(text: str, path: Path) -> list[_Record]:
                         path, "attr without key or value", line=line_of(match.start(2))
                     )
                 assert record is not None
+                if attr_key in record.attrs:
+                    raise NetlistFormatError(
+                        path,
+                        f"node {record.name!r} has attribute {attr_key!r} twice",
+                        line=line_of(attr_offset),
+                        field=attr_key,
+                    )
                 record.attrs[attr_key] = attr_value
+                record.where[attr_key] = attr_offset
             elif done == "node":
                 assert record is not None
                 if record.name is None:
@@ -128,22 +171,50 @@ def _parse_records(text: str, path: Path) -> list[_Record]:
         depth = len(stack)
         value: str | float
         if string is not None:
-            value = _unescape(string)
+            try:
+                value = _unescape(string)
+            except UnicodeDecodeError as error:
+                raise NetlistFormatError(
+                    path,
+                    f"bad escape in string {string!r}: {error.reason}",
+                    line=line_of(match.start(4)),
+                    field=key,
+                ) from None
         else:
             try:
                 value = float(number)
             except ValueError:
-                value = parse_float(number, path, line_of(match.start(5)), key)  # raises
+                value = float("nan")
             if value != value or value in (float("inf"), float("-inf")):
-                value = parse_float(number, path, line_of(match.start(5)), key)  # raises
-        if depth == 1 and key == "name" and isinstance(value, str):
-            record.name = value  # type: ignore[union-attr]
-        elif depth == 1 and key == "input" and isinstance(value, str):
+                # Not a finite number: parse_float raises, naming the attribute when there is one.
+                field = attr_key if depth == 3 and attr_key else key
+                value = parse_float(number, path, line_of(match.start(5)), field)
+        if depth == 1 and key == "input" and isinstance(value, str):
             record.inputs.append(value)  # type: ignore[union-attr]
-        elif depth == 2 and key == "key" and isinstance(value, str):
+            record.input_offsets.append(match.start(3))  # type: ignore[union-attr]
+        elif depth == 1 and key == "name" and isinstance(value, str):
+            assert record is not None
+            if record.name is not None:
+                raise NetlistFormatError(
+                    path,
+                    f"node {record.name!r} has a second name {value!r}",
+                    line=line_of(match.start(3)),
+                    field="name",
+                )
+            record.name = value
+            record.where["name"] = match.start(3)
+        elif depth == 2 and key == "key" and isinstance(value, str) and attr_key is None:
             attr_key = value
-        elif depth == 3 and key in ("f", "i", "d", "placeholder", "s", "b"):
+        elif depth == 3 and key in ("f", "i", "d", "placeholder", "s", "b") and attr_value is None:
             attr_value = value
+            attr_offset = match.start(3)
+        elif depth in (2, 3) and key in ("key", "f", "i", "d", "placeholder", "s", "b"):
+            raise NetlistFormatError(
+                path,
+                f"attr {attr_key!r} has a second {'key' if depth == 2 else 'value'}",
+                line=line_of(match.start(3)),
+                field=key,
+            )
         else:
             raise NetlistFormatError(
                 path, f"unexpected field {key!r} here", line=line_of(match.start(3)), field=key
@@ -174,9 +245,20 @@ def _number(record: _Record, key: str, path: Path, default: float | None = None)
     if not isinstance(value, float):
         raise NetlistFormatError(
             path, f"{record.name!r}: attribute {key!r} must be a number, got {value!r}",
-            line=record.line, field=key,
+            line=record.line_of(key), field=key,
         )
     return value
+
+
+def _weight(record: _Record, path: Path) -> float:
+    """The ``weight`` attribute of a net's driver: a non-negative number, 1 when absent."""
+    weight = _number(record, "weight", path, 1.0)
+    if weight < 0:
+        raise NetlistFormatError(
+            path, f"{record.name!r} has negative weight {weight}",
+            line=record.line_of("weight"), field="weight",
+        )
+    return weight
 
 
 def read_circuit_training(
@@ -234,7 +316,9 @@ def _build(records: list[_Record], path: Path, text: str) -> tuple[Netlist, Plac
         if name == "__metadata__":
             continue
         if name in seen:
-            raise NetlistFormatError(path, f"duplicate node name {name!r}", line=record.line)
+            raise NetlistFormatError(
+                path, f"duplicate node name {name!r}", line=record.line_of("name"), field="name"
+            )
         seen.add(name)
         kind_text = record.attrs.get("type")
         if not isinstance(kind_text, str):
@@ -249,7 +333,7 @@ def _build(records: list[_Record], path: Path, text: str) -> tuple[Netlist, Plac
             allowed = ", ".join(sorted({*_BLOCK_KINDS, *_PIN_TYPES}))
             raise NetlistFormatError(
                 path, f"node {name!r} has unknown type {kind_text!r}; allowed: {allowed}",
-                line=record.line, field="type",
+                line=record.line_of("type"), field="type",
             )
         kind = _BLOCK_KINDS[kind_text]
         if kind == NodeKind.SOFT_MACRO and not upper_case_types:
@@ -260,9 +344,10 @@ def _build(records: list[_Record], path: Path, text: str) -> tuple[Netlist, Plac
             width = _number(record, "width", path)
             height = _number(record, "height", path)
             if width < 0 or height < 0:
+                bad = "width" if width < 0 else "height"
                 raise NetlistFormatError(
                     path, f"node {name!r} has negative size {width} x {height}",
-                    line=record.line, field="width/height",
+                    line=record.line_of(bad), field=bad,
                 )
         has_xy = "x" in record.attrs and "y" in record.attrs
         x = _number(record, "x", path, 0.0)
@@ -271,7 +356,9 @@ def _build(records: list[_Record], path: Path, text: str) -> tuple[Netlist, Plac
         try:
             orientation = Orientation.parse(str(orientation_text))
         except ValueError as error:
-            raise NetlistFormatError(path, str(error), line=record.line, field="orientation") from None
+            raise NetlistFormatError(
+                path, str(error), line=record.line_of("orientation"), field="orientation"
+            ) from None
         node_of[name] = len(names)
         names.append(name)
         kinds.append(int(kind))
@@ -293,7 +380,7 @@ def _build(records: list[_Record], path: Path, text: str) -> tuple[Netlist, Plac
         if not isinstance(owner_name, str) or owner_name not in node_of:
             raise NetlistFormatError(
                 path, f"pin {record.name!r} names unknown macro {owner_name!r}",
-                line=record.line, field="macro_name",
+                line=record.line_of("macro_name"), field="macro_name",
             )
         pin_of[record.name] = len(pin_nodes)  # type: ignore[index]
         pin_nodes.append(node_of[owner_name])
@@ -301,10 +388,10 @@ def _build(records: list[_Record], path: Path, text: str) -> tuple[Netlist, Plac
             (_number(record, "x_offset", path, 0.0), _number(record, "y_offset", path, 0.0))
         )
         pin_names.append(record.name)  # type: ignore[arg-type]
-        pin_weights.append(_number(record, "weight", path, 1.0))
+        pin_weights.append(_weight(record, path))
     block_records = {r.name: r for r in records if r.name in node_of}
 
-    def pin_index(name: str, record: _Record) -> int:
+    def pin_index(name: str, record: _Record, offset: int) -> int:
         found = pin_of.get(name)
         if found is not None:
             return found
@@ -312,13 +399,13 @@ def _build(records: list[_Record], path: Path, text: str) -> tuple[Netlist, Plac
         if node is None:
             raise NetlistFormatError(
                 path, f"unknown node {name!r} in the inputs of {record.name!r}",
-                line=record.line, field="input",
+                line=record._lines(offset), field="input",
             )
         pin_of[name] = len(pin_nodes)
         pin_nodes.append(node)
         pin_offsets.append((0.0, 0.0))
         pin_names.append(name)
-        pin_weights.append(_number(block_records[name], "weight", path, 1.0))
+        pin_weights.append(_weight(block_records[name], path))
         return pin_of[name]
 
     net_names: list[str] = []
@@ -329,10 +416,10 @@ def _build(records: list[_Record], path: Path, text: str) -> tuple[Netlist, Plac
     for record in records:
         if not record.inputs or record.name == "__metadata__":
             continue
-        driver = pin_index(record.name, record)  # type: ignore[arg-type]
+        driver = pin_index(record.name, record, record.offset)  # type: ignore[arg-type]
         members = [driver]
-        for sink in record.inputs:
-            members.append(pin_index(sink, record))
+        for sink, offset in zip(record.inputs, record.input_offsets, strict=True):
+            members.append(pin_index(sink, record, offset))
         net_names.append(record.name)  # type: ignore[arg-type]
         net_weights.append(pin_weights[driver])
         drivers.append(driver)
@@ -376,7 +463,7 @@ def _canvas_guess(text: str, positions: np.ndarray, sizes: np.ndarray) -> Canvas
     if match:
         try:
             x0, y0, x1, y1 = (float(v) for v in match.groups())
-            if x1 > x0 and y1 > y0:
+            if x1 > x0 and y1 > y0 and math.isfinite(x1 - x0) and math.isfinite(y1 - y0):
                 return Canvas(x1 - x0, y1 - y0, x0, y0)
         except ValueError:
             pass
@@ -436,7 +523,7 @@ def _apply_plc(path: Path, netlist: Netlist, base: Placement) -> tuple[PlcSettin
             raise NetlistFormatError(
                 path, "expected 'node_index x y orientation fixed'", line=number
             )
-        if not tokens[0].isdigit():
+        if not (tokens[0].isascii() and tokens[0].isdigit()):
             raise NetlistFormatError(
                 path, f"node index {tokens[0]!r} is not an integer", line=number, field="node_index"
             )

@@ -1,0 +1,75 @@
+"""Loading by name or path, the format registry, and the command line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+import netlists
+from netlists import UnknownDesignError, UnsupportedFormatError
+from netlists.formats import read_design, write_design
+
+
+def test_load__bundled_designs_are_cached():
+    assert netlists.load("n10") is netlists.load("n10")
+
+
+def test_load__a_path_reads_the_file(tmp_path):
+    path = write_design(netlists.load("n10"), tmp_path / "copy.json")
+    assert netlists.load(path).netlist.same_as(netlists.load("n10").netlist)
+
+
+def test_load__unknown_name_suggests_close_names():
+    with pytest.raises(UnknownDesignError, match="Did you mean n10"):
+        netlists.load("n1O")
+
+
+def test_read_design__unknown_suffix_lists_the_known_ones(tmp_path):
+    path = tmp_path / "design.xyz"
+    path.write_text("hello")
+    with pytest.raises(UnsupportedFormatError, match=r"known: .*\.aux"):
+        read_design(path)
+    with pytest.raises(UnsupportedFormatError, match="no writer"):
+        write_design(netlists.load("n10"), tmp_path / "out.def")
+
+
+def test_read_design__missing_file_is_unknown_design(tmp_path):
+    with pytest.raises(UnknownDesignError, match="no such file"):
+        read_design(tmp_path / "absent.aux")
+
+
+def _run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "netlists", *args], capture_output=True,
+                          text=True, timeout=120, check=False)
+
+
+def test_cli_info_json__prints_the_documented_keys():
+    result = _run("info", "ariane133_ng45", "--json")
+    assert result.returncode == 0, result.stderr
+    stats = json.loads(result.stdout)
+    assert stats == netlists.design_stats(netlists.load("ariane133_ng45")).to_dict()
+    assert (stats["hard_macros"], stats["grid_cols"], stats["grid_rows"]) == (133, 24, 21)
+
+
+def test_cli_list__names_every_bundled_design():
+    result = _run("list", "--json")
+    assert result.returncode == 0, result.stderr
+    names = {entry["name"] for entry in json.loads(result.stdout)}
+    assert names == set(netlists.BUNDLED)
+    assert {"ibm01", "ibm14", "nvdla_ng45", "ariane133_flat_ng45", "n300", "ami33"} <= names
+
+
+def test_cli_info__unknown_design_exits_2_with_a_message():
+    result = _run("info", "no_such_design")
+    assert result.returncode == 2
+    assert "neither a bundled design nor an existing file" in result.stderr
+
+
+def test_cli_demo__writes_a_picture(tmp_path):
+    result = _run("demo", "--design", "n30", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    picture = tmp_path / "n30_initial.png"
+    assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -1,7 +1,7 @@
 """Command line: ``python -m netlists {list,info,demo}``.
 
 * ``list [--json]`` -- the bundled designs with their suites.
-* ``info NAME_OR_PATH [--json]`` -- a design's statistics (keys: :class:`netlists.stats.DesignStats`).
+* ``info NAME_OR_PATH [--json]`` -- a design's statistics (keys: :class:`~netlists.DesignStats`).
 * ``demo [--design NAME] [--out DIR]`` -- load a design, print its statistics, draw its placement.
 """
 
@@ -30,12 +30,26 @@ def _print_stats(stats: dict[str, object]) -> None:
 def _cmd_list(args: argparse.Namespace) -> int:
     designs = bundled_designs()
     if args.json:
-        print(json.dumps([{"name": d.name, "suite": d.suite, "description": d.description,
-                           "placements": sorted(d.placements)} for d in designs], indent=1))
+        print(
+            json.dumps(
+                [
+                    {
+                        "name": d.name,
+                        "suite": d.suite,
+                        "description": d.description,
+                        "placements": sorted(d.placements),
+                    }
+                    for d in designs
+                ],
+                indent=1,
+            )
+        )
         return 0
     width = max(len(d.name) for d in designs)
     for design in designs:
-        extra = f"  [placements: {', '.join(sorted(design.placements))}]" if design.placements else ""
+        extra = (
+            f"  [placements: {', '.join(sorted(design.placements))}]" if design.placements else ""
+        )
         print(f"{design.name:<{width}}  {design.suite:<16} {design.description}{extra}")
     return 0
 
@@ -58,8 +72,12 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         seconds = time.perf_counter() - start
         print(f"== {name} (loaded in {seconds:.2f} s)")
         _print_stats(design_stats(design).to_dict())
-        picture = save_placement_png(design.netlist, design.placement, out / f"{name}_initial.png",
-                                     title=f"{name}: placement as shipped")
+        picture = save_placement_png(
+            design.netlist,
+            design.placement,
+            out / f"{name}_initial.png",
+            title=f"{name}: placement as shipped",
+        )
         print(f"picture: {picture}\n")
     return 0
 

@@ -47,39 +47,67 @@ def _registry() -> dict[str, BundledDesign]:
     designs: list[BundledDesign] = []
     for number in range(1, 15):
         name = f"ibm{number:02d}"
-        designs.append(BundledDesign(
-            name, "iccad04", DATA_DIR / "iccad04" / name / f"{name}.aux",
-            "ICCAD'04 IBM mixed-size Bookshelf (RePlAce copy): macros and standard cells",
-        ))
-    for folder in ("ariane133_ng45", "ariane136_ng45", "mempool_tile_ng45", "nvdla_ng45",
-                   "ariane136_asap7"):
+        designs.append(
+            BundledDesign(
+                name,
+                "iccad04",
+                DATA_DIR / "iccad04" / name / f"{name}.aux",
+                "ICCAD'04 IBM mixed-size Bookshelf (RePlAce copy): macros and standard cells",
+            )
+        )
+    for folder in (
+        "ariane133_ng45",
+        "ariane136_ng45",
+        "mempool_tile_ng45",
+        "nvdla_ng45",
+        "ariane136_asap7",
+    ):
         base = DATA_DIR / "ct_modern" / folder
         placements = {p.stem: p for p in sorted(base.glob("*.plc"))}
-        designs.append(BundledDesign(
-            folder, "ct_modern", base / "netlist.pb.txt.gz",
-            "Circuit Training clustered netlist (TILOS grouping): hard + soft macros, ports",
-            placements,
-        ))
-    flat = {"ariane133": "ariane133", "ariane136": "ariane136", "mempool_tile": "mempool_tile",
-            "nvdla": "nvdla_partition_c"}
+        designs.append(
+            BundledDesign(
+                folder,
+                "ct_modern",
+                base / "netlist.pb.txt.gz",
+                "Circuit Training clustered netlist (TILOS grouping): hard + soft macros, ports",
+                placements,
+            )
+        )
+    flat = {
+        "ariane133": "ariane133",
+        "ariane136": "ariane136",
+        "mempool_tile": "mempool_tile",
+        "nvdla": "nvdla_partition_c",
+    }
     for folder, stem in flat.items():
-        designs.append(BundledDesign(
-            f"{folder}_flat_ng45", "tilos_ng45_flat",
-            DATA_DIR / "tilos_ng45" / folder / f"{stem}_flat.pb.txt.gz",
-            "TILOS flat NanGate45 netlist: hard macros, standard cells, ports",
-            canvas_from=DATA_DIR / "ct_modern" / f"{folder}_ng45" / "initial.plc",
-        ))
+        designs.append(
+            BundledDesign(
+                f"{folder}_flat_ng45",
+                "tilos_ng45_flat",
+                DATA_DIR / "tilos_ng45" / folder / f"{stem}_flat.pb.txt.gz",
+                "TILOS flat NanGate45 netlist: hard macros, standard cells, ports",
+                canvas_from=DATA_DIR / "ct_modern" / f"{folder}_ng45" / "initial.plc",
+            )
+        )
     for base in sorted((DATA_DIR / "ct_testdata").iterdir()):
-        designs.append(BundledDesign(
-            f"ct_{base.name}", "ct_testdata", base / "netlist.pb.txt.gz",
-            "Circuit Training environment test netlist (toy)",
-            {p.stem: p for p in sorted(base.glob("*.plc"))},
-        ))
+        designs.append(
+            BundledDesign(
+                f"ct_{base.name}",
+                "ct_testdata",
+                base / "netlist.pb.txt.gz",
+                "Circuit Training environment test netlist (toy)",
+                {p.stem: p for p in sorted(base.glob("*.plc"))},
+            )
+        )
     for base in sorted((DATA_DIR / "mcnc_gsrc_floorplan").iterdir()):
-        designs.append(BundledDesign(
-            base.name, "mcnc_gsrc", base / f"{base.name}.block",
-            "MCNC/GSRC hard-block floorplanning case (NTHU format): blocks and terminals",
-        ))
+        designs.append(
+            BundledDesign(
+                base.name,
+                "mcnc_gsrc",
+                base / f"{base.name}.block",
+                "MCNC/GSRC hard-block floorplanning case (NTHU format): blocks and terminals",
+            )
+        )
     return {design.name: design for design in designs}
 
 
@@ -98,8 +126,9 @@ def _load_bundled(name: str) -> Design:
         settings = read_plc_header(entry.canvas_from)
         design = read_circuit_training(entry.path)
         assert settings is not None and settings.canvas_width and settings.canvas_height
-        netlist = replace(design.netlist, name=name,
-                          canvas=Canvas(settings.canvas_width, settings.canvas_height))
+        netlist = replace(
+            design.netlist, name=name, canvas=Canvas(settings.canvas_width, settings.canvas_height)
+        )
         design = Design(netlist, design.placement, settings, str(entry.path))
     else:
         design = read_design(entry.path)

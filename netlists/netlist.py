@@ -149,13 +149,19 @@ class Netlist:
         put(self, "node_fixed", _frozen_array(self.node_fixed, np.bool_, (), "node_fixed"))
         put(self, "pin_nodes", _frozen_array(self.pin_nodes, np.int32, (), "pin_nodes"))
         put(self, "pin_offsets", _frozen_array(self.pin_offsets, np.float64, (2,), "pin_offsets"))
-        put(self, "pin_directions", _frozen_array(self.pin_directions, np.int8, (), "pin_directions"))
+        put(
+            self,
+            "pin_directions",
+            _frozen_array(self.pin_directions, np.int8, (), "pin_directions"),
+        )
         put(self, "net_weights", _frozen_array(self.net_weights, np.float64, (), "net_weights"))
         put(self, "net_starts", _frozen_array(self.net_starts, np.int64, (), "net_starts"))
         put(self, "net_pins", _frozen_array(self.net_pins, np.int32, (), "net_pins"))
         put(self, "net_drivers", _frozen_array(self.net_drivers, np.int32, (), "net_drivers"))
         if self.source_index is not None:
-            put(self, "source_index", _frozen_array(self.source_index, np.int64, (), "source_index"))
+            put(
+                self, "source_index", _frozen_array(self.source_index, np.int64, (), "source_index")
+            )
             if len(self.source_index) != len(self.node_names):
                 raise InvalidNetlistError("source_index must have one entry per node")
             if len(np.unique(self.source_index)) != len(self.source_index):
@@ -358,7 +364,9 @@ class Netlist:
             canvas=canvas,
             node_names=tuple(node.name for node in nodes),
             node_kinds=np.array([int(n.kind) for n in nodes], dtype=np.int8),
-            node_sizes=np.array([(n.width, n.height) for n in nodes], dtype=np.float64).reshape(-1, 2),
+            node_sizes=np.array([(n.width, n.height) for n in nodes], dtype=np.float64).reshape(
+                -1, 2
+            ),
             node_fixed=np.array([n.fixed for n in nodes], dtype=bool),
             pin_nodes=np.array(pin_nodes, dtype=np.int32),
             pin_offsets=np.array(pin_offsets, dtype=np.float64).reshape(-1, 2),
@@ -377,8 +385,16 @@ class Netlist:
             return False
         scalars = ("name", "canvas", "node_names", "pin_names", "net_names")
         arrays = (
-            "node_kinds", "node_sizes", "node_fixed", "pin_nodes", "pin_offsets",
-            "pin_directions", "net_weights", "net_starts", "net_pins", "net_drivers",
+            "node_kinds",
+            "node_sizes",
+            "node_fixed",
+            "pin_nodes",
+            "pin_offsets",
+            "pin_directions",
+            "net_weights",
+            "net_starts",
+            "net_pins",
+            "net_drivers",
         )
         return (
             all(getattr(self, a) == getattr(other, a) for a in scalars)

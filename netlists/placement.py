@@ -108,6 +108,7 @@ class Placement:
             self.num_nodes == other.num_nodes
             and np.array_equal(self.orientations, other.orientations)
             and np.array_equal(self.placed, other.placed)
-            and np.allclose(self.positions[self.placed], other.positions[other.placed],
-                            rtol=0.0, atol=atol)
+            and np.allclose(
+                self.positions[self.placed], other.positions[other.placed], rtol=0.0, atol=atol
+            )
         )

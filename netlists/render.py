@@ -47,10 +47,24 @@ def save_placement_png(
     corners = placement.positions - footprints / 2
     kinds = netlist.node_kinds
     placed = placement.placed
-    fig, ax = plt.subplots(figsize=(7, 7 * max(canvas.height, 1e-9) / max(canvas.width, 1e-9)
-                                    if canvas.width >= canvas.height else 7))
-    ax.add_patch(Rectangle((canvas.x_min, canvas.y_min), canvas.width, canvas.height,
-                           fill=False, linewidth=1.2, edgecolor="black"))
+    fig, ax = plt.subplots(
+        figsize=(
+            7,
+            7 * max(canvas.height, 1e-9) / max(canvas.width, 1e-9)
+            if canvas.width >= canvas.height
+            else 7,
+        )
+    )
+    ax.add_patch(
+        Rectangle(
+            (canvas.x_min, canvas.y_min),
+            canvas.width,
+            canvas.height,
+            fill=False,
+            linewidth=1.2,
+            edgecolor="black",
+        )
+    )
     handles = []
     for kind in (NodeKind.SOFT_MACRO, NodeKind.HARD_MACRO):
         chosen = np.flatnonzero(placed & (kinds == kind))
@@ -59,13 +73,20 @@ def save_placement_png(
         colour, label = _COLOURS[kind]
         patches = [Rectangle(tuple(corners[i]), *footprints[i]) for i in chosen]
         alpha = 0.35 if kind == NodeKind.SOFT_MACRO else 0.7
-        ax.add_collection(PatchCollection(patches, facecolor=colour, edgecolor="black",
-                                          linewidth=0.3, alpha=alpha))
-        fixed = [Rectangle(tuple(corners[i]), *footprints[i]) for i in chosen
-                 if netlist.node_fixed[i]]
+        ax.add_collection(
+            PatchCollection(
+                patches, facecolor=colour, edgecolor="black", linewidth=0.3, alpha=alpha
+            )
+        )
+        fixed = [
+            Rectangle(tuple(corners[i]), *footprints[i]) for i in chosen if netlist.node_fixed[i]
+        ]
         if fixed:
-            ax.add_collection(PatchCollection(fixed, facecolor="none", hatch="//",
-                                              edgecolor="black", linewidth=0.3))
+            ax.add_collection(
+                PatchCollection(
+                    fixed, facecolor="none", hatch="//", edgecolor="black", linewidth=0.3
+                )
+            )
         handles.append(Patch(facecolor=colour, alpha=alpha, label=f"{label} ({len(chosen)})"))
     cells = np.flatnonzero(placed & (kinds == NodeKind.STD_CELL))
     if len(cells):
@@ -77,10 +98,16 @@ def save_placement_png(
         colour, label = _COLOURS[NodeKind.PORT]
         ax.scatter(*placement.positions[ports].T, s=8, marker="^", c=colour, linewidths=0)
         handles.append(Patch(facecolor=colour, label=f"{label} ({len(ports)})"))
-    low = np.minimum([canvas.x_min, canvas.y_min], corners[placed].min(axis=0)) if placed.any() \
+    low = (
+        np.minimum([canvas.x_min, canvas.y_min], corners[placed].min(axis=0))
+        if placed.any()
         else np.array([canvas.x_min, canvas.y_min])
-    high = np.maximum([canvas.x_max, canvas.y_max], (corners + footprints)[placed].max(axis=0)) \
-        if placed.any() else np.array([canvas.x_max, canvas.y_max])
+    )
+    high = (
+        np.maximum([canvas.x_max, canvas.y_max], (corners + footprints)[placed].max(axis=0))
+        if placed.any()
+        else np.array([canvas.x_max, canvas.y_max])
+    )
     margin = 0.02 * max(high - low)
     ax.set_xlim(low[0] - margin, high[0] + margin)
     ax.set_ylim(low[1] - margin, high[1] + margin)

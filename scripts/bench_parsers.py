@@ -21,7 +21,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--designs", nargs="+", default=DEFAULT)
     args = parser.parse_args()
-    print(f"machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}"
+    )
     print("| design | nodes | nets | pins | median load (s) | min (s) |")
     print("|---|---:|---:|---:|---:|---:|")
     for name in args.designs:
@@ -32,8 +34,10 @@ def main() -> None:
             design = read_design(entry.path)  # uncached: the reader itself
             times.append(time.perf_counter() - start)
         stats = design_stats(design)
-        print(f"| {name} | {stats.nodes} | {stats.nets} | {stats.pins} | "
-              f"{statistics.median(times):.2f} | {min(times):.2f} |")
+        print(
+            f"| {name} | {stats.nodes} | {stats.nets} | {stats.pins} | "
+            f"{statistics.median(times):.2f} | {min(times):.2f} |"
+        )
 
 
 if __name__ == "__main__":

@@ -70,7 +70,11 @@ class _Reader:
         value = data.get(key, default)
         if value is None:
             raise self.fail(f"{where}.{key}", "missing required number")
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
             raise self.fail(f"{where}.{key}", f"expected a finite number, got {value!r}")
         return float(value)
 
@@ -150,8 +154,10 @@ def read_json(path: str | Path) -> Design:
         names.append(node_name)
         kind = r.choice(node, "kind", where, _KINDS, "hard_macro")
         kinds[i] = kind
-        sizes[i] = (r.num(node, "width", where, 0.0 if kind == NodeKind.PORT else None),
-                    r.num(node, "height", where, 0.0 if kind == NodeKind.PORT else None))
+        sizes[i] = (
+            r.num(node, "width", where, 0.0 if kind == NodeKind.PORT else None),
+            r.num(node, "height", where, 0.0 if kind == NodeKind.PORT else None),
+        )
         if (sizes[i] < 0).any():
             raise r.fail(where, f"negative size {tuple(sizes[i])}")
         fixed[i] = r.flag(node, "fixed", where, kind == NodeKind.PORT)
@@ -202,14 +208,18 @@ def read_json(path: str | Path) -> Design:
         for k, entry in enumerate(r.arr(net.get("pins"), f"{where}.pins")):
             if isinstance(entry, int) and not isinstance(entry, bool):
                 if not 0 <= entry < n_shared:
-                    raise r.fail(f"{where}.pins[{k}]", f"pin index {entry} not in 0..{n_shared - 1}")
+                    raise r.fail(
+                        f"{where}.pins[{k}]", f"pin index {entry} not in 0..{n_shared - 1}"
+                    )
                 members.append(entry)
             else:
                 members.append(add_pin(entry, f"{where}.pins[{k}]"))
         driver = net.get("driver")
         if driver is None:
             drivers.append(-1)
-        elif isinstance(driver, int) and not isinstance(driver, bool) and 0 <= driver < len(members):
+        elif (
+            isinstance(driver, int) and not isinstance(driver, bool) and 0 <= driver < len(members)
+        ):
             drivers.append(members[driver])
         else:
             raise r.fail(f"{where}.driver", f"expected a position in 0..{len(members) - 1}")

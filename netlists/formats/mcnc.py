@@ -93,7 +93,9 @@ def read_mcnc_block(path: str | Path) -> Design:
         if remaining:
             if len(tokens) != 1 or tokens[0] not in index:
                 raise NetlistFormatError(
-                    nets_path, f"unknown net member {' '.join(tokens)!r}", line=number,
+                    nets_path,
+                    f"unknown net member {' '.join(tokens)!r}",
+                    line=number,
                     field=net_names[-1],
                 )
             members.append(index[tokens[0]])
@@ -109,14 +111,17 @@ def read_mcnc_block(path: str | Path) -> Design:
         elif len(tokens) == 3 and tokens[1] == ":" and tokens[0] == "NumNets":
             expected_nets = parse_int(tokens[2], nets_path, number, "NumNets")
         else:
-            raise NetlistFormatError(nets_path, f"unexpected line {' '.join(tokens)!r}", line=number)
+            raise NetlistFormatError(
+                nets_path, f"unexpected line {' '.join(tokens)!r}", line=number
+            )
     if remaining:
         raise NetlistFormatError(
             nets_path, f"file ends inside a net ({remaining} members missing)", line=net_line
         )
     if expected_nets is not None and expected_nets != len(net_names):
         raise NetlistFormatError(
-            nets_path, f"NumNets says {expected_nets} but {len(net_names)} are listed",
+            nets_path,
+            f"NumNets says {expected_nets} but {len(net_names)} are listed",
             field="NumNets",
         )
     n_pins = len(members)

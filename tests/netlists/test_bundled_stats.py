@@ -110,12 +110,18 @@ def test_tilos_flat_statistics__match_the_staged_table(row):
 def test_mcnc_gsrc_statistics__match_the_staged_table(row):
     name, blocks, terminals, nets, pins, width, height = row
     stats = design_stats(netlists.load(name))
-    assert (stats.hard_macros, stats.ports, stats.nets, stats.pins) == (blocks, terminals, nets, pins)
+    assert (stats.hard_macros, stats.ports, stats.nets, stats.pins) == (
+        blocks,
+        terminals,
+        nets,
+        pins,
+    )
     assert (stats.die_width, stats.die_height) == (width, height)
 
 
-@pytest.mark.parametrize("name", [d.name for d in netlists.bundled_designs()
-                                  if d.suite == "ct_testdata"])
+@pytest.mark.parametrize(
+    "name", [d.name for d in netlists.bundled_designs() if d.suite == "ct_testdata"]
+)
 def test_ct_testdata__loads_with_every_block_placed(name):
     design = netlists.load(name)
     blocks = design.netlist.node_kinds != NodeKind.STD_CELL

@@ -130,8 +130,9 @@ def test_csr_arrays__match_a_naive_walk_over_nets():
 def test_placement_pin_positions__equal_owner_centre_plus_oriented_offset(rng):
     netlist = netlists.load("ariane133_ng45").netlist
     n = netlist.num_nodes
-    placement = Placement(rng.uniform(0, 1000, size=(n, 2)), rng.integers(0, 8, n),
-                          np.ones(n, dtype=bool))
+    placement = Placement(
+        rng.uniform(0, 1000, size=(n, 2)), rng.integers(0, 8, n), np.ones(n, dtype=bool)
+    )
     got = placement.pin_positions(netlist)
     for p in rng.choice(netlist.num_pins, size=200, replace=False):
         owner = netlist.pin_nodes[p]
@@ -141,8 +142,9 @@ def test_placement_pin_positions__equal_owner_centre_plus_oriented_offset(rng):
 
 def test_placement_footprints__swap_sides_for_quarter_turns():
     netlist = _two_macros()
-    placement = Placement(np.zeros((3, 2)), [Orientation.E, Orientation.S, Orientation.FW],
-                          np.ones(3, dtype=bool))
+    placement = Placement(
+        np.zeros((3, 2)), [Orientation.E, Orientation.S, Orientation.FW], np.ones(3, dtype=bool)
+    )
     np.testing.assert_array_equal(placement.footprints(netlist), [[4, 2], [2, 2], [0, 0]])
 
 

@@ -4,7 +4,8 @@ Every failure has one documented type, and every message says what is wrong and 
 
 * :class:`NetlistFormatError` -- a file could not be read as the format it claims to be
   (malformed or truncated text, an unknown node in a net, a negative size, a duplicate name,
-  a missing member of a Bookshelf ``.aux``...). It carries the file, the line (1-based, when known) and the field.
+  a missing member of a Bookshelf ``.aux``...). It carries the file, the line (1-based, when
+  known) and the field.
 * :class:`UnknownDesignError` -- a name is neither a bundled design nor an existing file.
 * :class:`UnsupportedFormatError` -- a path whose suffix no reader or writer handles.
 * :class:`InvalidNetlistError` -- a netlist or placement built in code is inconsistent

@@ -87,10 +87,13 @@ class Placement:
         new_placed[nodes] = True
         return Placement(new_positions, new_orientations, new_placed)
 
-    def footprints(self, netlist: Netlist) -> np.ndarray:
-        """(n_nodes, 2) width and height of each node as oriented (microns)."""
-        sizes = netlist.node_sizes
-        swap = ORIENTATION_MATRICES[self.orientations.astype(np.intp), 0, 0] == 0
+    def footprints(self, netlist: Netlist, nodes: np.ndarray | None = None) -> np.ndarray:
+        """(n, 2) width and height of each node (or of ``nodes``) as oriented (microns)."""
+        if nodes is None:
+            sizes, codes = netlist.node_sizes, self.orientations
+        else:
+            sizes, codes = netlist.node_sizes[nodes], self.orientations[nodes]
+        swap = ORIENTATION_MATRICES[codes.astype(np.intp), 0, 0] == 0
         return np.where(swap[:, None], sizes[:, ::-1], sizes)
 
     def pin_positions(self, netlist: Netlist) -> np.ndarray:

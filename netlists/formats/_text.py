@@ -61,7 +61,9 @@ def parse_float(token: str, path: Path, line: int, field: str) -> float:
     try:
         value = float(token)
     except ValueError:
-        raise NetlistFormatError(path, f"expected a number, got {token!r}", line=line, field=field) from None
+        raise NetlistFormatError(
+            path, f"expected a number, got {token!r}", line=line, field=field
+        ) from None
     if not math.isfinite(value):
         raise NetlistFormatError(path, f"number {token!r} is not finite", line=line, field=field)
     return value
@@ -69,7 +71,7 @@ def parse_float(token: str, path: Path, line: int, field: str) -> float:
 
 def parse_int(token: str, path: Path, line: int, field: str) -> int:
     """Parses a non-negative integer (ASCII digits only) or raises with its location."""
-    if not (token.isascii() and token.isdigit()):  # str.isdigit() also accepts '²', which int() rejects
+    if not (token.isascii() and token.isdigit()):  # isdigit() alone accepts '²', int() does not
         raise NetlistFormatError(
             path, f"expected a non-negative integer, got {token!r}", line=line, field=field
         )

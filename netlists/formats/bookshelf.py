@@ -2,8 +2,8 @@
 
 Reading rules (the ISPD/ICCAD academic conventions):
 
-* The ``.aux`` line ``RowBasedPlacement : a.nodes a.nets a.wts a.pl a.scl`` names the members; each is
-  looked up beside the ``.aux`` as written, then with ``.gz`` appended.
+* The ``.aux`` line ``RowBasedPlacement : a.nodes a.nets a.wts a.pl a.scl`` names the members; each
+  is looked up beside the ``.aux`` as written, then with ``.gz`` appended.
 * ``.pl`` coordinates are lower-left corners; the data model stores centres. ``/FIXED`` (and
   ``/FIXED_NI``) marks a node fixed, as does ``terminal`` / ``terminal_NI`` in ``.nodes``.
 * Pin offsets in ``.nets`` are from the node centre; a pin without ``: dx dy`` sits at the centre.
@@ -176,7 +176,8 @@ def _read_nodes(path: Path):
             f"NumTerminals says {declared['NumTerminals']} but {sum(terminal)} are listed",
             field="NumTerminals",
         )
-    return names, index, np.array(sizes, dtype=np.float64).reshape(-1, 2), np.array(terminal)
+    sizes_array = np.array(sizes, dtype=np.float64).reshape(-1, 2)
+    return names, index, sizes_array, np.array(terminal, dtype=bool)
 
 
 def _read_nets(path: Path, index: dict[str, int]):
@@ -303,7 +304,13 @@ def _read_nets(path: Path, index: dict[str, int]):
             field="NumPins",
         )
     offsets = np.column_stack([np.array(pin_dx, dtype=np.float64), np.array(pin_dy)])
-    return net_names, np.array(starts, dtype=np.int64), np.array(pin_nodes, dtype=np.int32), offsets, np.array(pin_dirs, dtype=np.int8)
+    return (
+        net_names,
+        np.array(starts, dtype=np.int64),
+        np.array(pin_nodes, dtype=np.int32),
+        offsets,
+        np.array(pin_dirs, dtype=np.int8),
+    )
 
 
 def _is_number(token: str) -> bool:
@@ -314,7 +321,9 @@ def _is_number(token: str) -> bool:
     return True
 
 
-def _read_wts(path: Path, net_index: dict[str, int], node_index: dict[str, int]) -> dict[int, float]:
+def _read_wts(
+    path: Path, net_index: dict[str, int], node_index: dict[str, int]
+) -> dict[int, float]:
     text = read_text(path)
     lines = _content_lines(text)
     first = next(lines, None)
@@ -350,7 +359,9 @@ def _read_wts(path: Path, net_index: dict[str, int], node_index: dict[str, int])
                 path, f"{name!r} is neither a net nor a node", line=number, field=name
             )
     if nonzero_node_weights:
-        logger.info("%s: %d non-zero node weights skipped (no cost uses them)", path, nonzero_node_weights)
+        logger.info(
+            "%s: %d non-zero node weights skipped (no cost uses them)", path, nonzero_node_weights
+        )
     return weights
 
 
@@ -536,7 +547,8 @@ def read_bookshelf(path: str | Path) -> Design:
     fixed = terminal | fixed_in_pl
     swap = np.isin(orientations, [o.value for o in Orientation if o.swaps_sides])
     footprints = np.where(swap[:, None], sizes[:, ::-1], sizes)
-    centres = corners + footprints / 2
+    with np.errstate(over="ignore"):  # an overflow is reported just below
+        centres = corners + footprints / 2
     if not np.isfinite(centres[placed]).all():
         bad = int(np.flatnonzero(placed & ~np.isfinite(centres).all(axis=1))[0])
         raise NetlistFormatError(
@@ -661,7 +673,12 @@ def write_bookshelf(design_or_netlist: Design | Netlist, directory: str | Path,
     (directory / f"{stem}.nodes").write_text("\n".join(nodes) + "\n")
 
     letters = {int(v): k for k, v in _DIRECTIONS.items()}
-    nets = ["UCLA nets 1.0", "", f"NumNets : {netlist.num_nets}", f"NumPins : {netlist.num_net_pins}"]
+    nets = [
+        "UCLA nets 1.0",
+        "",
+        f"NumNets : {netlist.num_nets}",
+        f"NumPins : {netlist.num_net_pins}",
+    ]
     for j, name in enumerate(netlist.net_names):
         pins = netlist.net_pin_indices(j)
         nets.append(f"NetDegree : {len(pins)} {name}")
@@ -672,7 +689,10 @@ def write_bookshelf(design_or_netlist: Design | Netlist, directory: str | Path,
     (directory / f"{stem}.nets").write_text("\n".join(nets) + "\n")
 
     wts = ["UCLA wts 1.0", ""]
-    wts += [f"{name} {fmt(w)}" for name, w in zip(netlist.net_names, netlist.net_weights, strict=True)]
+    wts += [
+        f"{name} {fmt(w)}"
+        for name, w in zip(netlist.net_names, netlist.net_weights, strict=True)
+    ]
     (directory / f"{stem}.wts").write_text("\n".join(wts) + "\n")
 
     write_bookshelf_pl(netlist, placement, directory / f"{stem}.pl")

@@ -220,8 +220,9 @@ def _parse_records(text: str, path: Path) -> list[_Record]:
                 path, f"unexpected field {key!r} here", line=line_of(match.start(3)), field=key
             )
     if stack or text[end:].strip():
+        inside = stack[-1] if stack else "?"
         raise NetlistFormatError(
-            path, f"file ends inside '{stack[-1] if stack else '?'}' (truncated?)", line=line_of(end)
+            path, f"file ends inside '{inside}' (truncated?)", line=line_of(end)
         )
     return records
 
@@ -289,7 +290,11 @@ def read_circuit_training(
     settings = None
     if plc_path is not None:
         settings, placement = _apply_plc(Path(plc_path), netlist, placement)
-        if settings.canvas_width is not None and settings.canvas_height is not None:
+        if (
+            settings is not None
+            and settings.canvas_width is not None
+            and settings.canvas_height is not None
+        ):
             canvas = Canvas(settings.canvas_width, settings.canvas_height)
             netlist = replace(netlist, canvas=canvas)
     return Design(netlist, placement, plc=settings, source=str(netlist_path))
@@ -486,7 +491,9 @@ _HEADER_NUMBERS = {
 }
 
 
-def read_plc(path: str | Path, netlist: Netlist, base: Placement | None = None) -> tuple[PlcSettings | None, Placement]:
+def read_plc(
+    path: str | Path, netlist: Netlist, base: Placement | None = None
+) -> tuple[PlcSettings | None, Placement]:
     """Reads a ``.plc`` onto ``netlist``.
 
     Args:
@@ -503,7 +510,9 @@ def read_plc(path: str | Path, netlist: Netlist, base: Placement | None = None) 
     return _apply_plc(Path(path), netlist, base or Placement.empty(netlist))
 
 
-def _apply_plc(path: Path, netlist: Netlist, base: Placement) -> tuple[PlcSettings | None, Placement]:
+def _apply_plc(
+    path: Path, netlist: Netlist, base: Placement
+) -> tuple[PlcSettings | None, Placement]:
     text = read_text(path)
     header: dict[str, object] = {}
     lookup = {int(f): i for i, f in enumerate(netlist.file_indices)}
@@ -542,7 +551,9 @@ def _apply_plc(path: Path, netlist: Netlist, base: Placement) -> tuple[PlcSettin
             try:
                 orientations[node] = Orientation.parse(tokens[3])
             except ValueError as error:
-                raise NetlistFormatError(path, str(error), line=number, field="orientation") from None
+                raise NetlistFormatError(
+                    path, str(error), line=number, field="orientation"
+                ) from None
         if tokens[4] not in ("0", "1"):
             raise NetlistFormatError(
                 path, f"fixed flag must be 0 or 1, got {tokens[4]!r}", line=number, field="fixed"
@@ -591,13 +602,14 @@ def _read_header_line(line: str, header: dict[str, object], path: Path, number: 
             header.setdefault("blockages", []).append(blockage)  # type: ignore[union-attr]
             return
         values = [parse_float(v, path, number, key) for v in match.groups()]
-        if key == "columns":
-            if not all(v.is_integer() and v > 0 for v in values):
-                raise NetlistFormatError(
-                    path, "Columns and Rows must be positive integers", line=number, field="Columns"
-                )
-        if key in ("size",) and any(v <= 0 for v in values):
-            raise NetlistFormatError(path, "canvas size must be positive", line=number, field="Width")
+        if key == "columns" and not all(v.is_integer() and v > 0 for v in values):
+            raise NetlistFormatError(
+                path, "Columns and Rows must be positive integers", line=number, field="Columns"
+            )
+        if key == "size" and any(v <= 0 for v in values):
+            raise NetlistFormatError(
+                path, "canvas size must be positive", line=number, field="Width"
+            )
         header[key] = values if len(values) > 1 else values[0]
         return
 

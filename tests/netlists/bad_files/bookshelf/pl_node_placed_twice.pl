@@ -1,0 +1,5 @@
+UCLA pl 1.0
+a 0 0 : N
+a 2 0 : N
+m 4 0 : N
+p 0 2 : N /FIXED

@@ -16,13 +16,7 @@ import numpy as np
 
 from netlists import Netlist, NodeKind, Orientation, Placement
 from netlists.types import orient_offsets
-from placement_env.maps import BinGrid
-
-
-def cell_centres(grid: BinGrid) -> tuple[np.ndarray, np.ndarray]:
-    """(cols,) x and (rows,) y coordinates of the grid cell centres (microns)."""
-    x_edges, y_edges = grid.x_edges(), grid.y_edges()
-    return (x_edges[:-1] + x_edges[1:]) / 2, (y_edges[:-1] + y_edges[1:]) / 2
+from placement_env.grid import Grid
 
 
 def _axis_increase(
@@ -44,7 +38,7 @@ def wire_mask(
     netlist: Netlist,
     placement: Placement,
     node: int,
-    grid: BinGrid,
+    grid: Grid,
     orientation: Orientation | int | None = None,
 ) -> np.ndarray:
     """(rows, cols) weighted HPWL increase (microns) if ``node`` is placed at each cell centre.
@@ -61,7 +55,7 @@ def wire_mask(
         orientation: Orientation to place it in (default: its current one).
     """
     arrays = netlist.arrays
-    xs, ys = cell_centres(grid)
+    xs, ys = grid.cell_centres()
     orient = int(placement.orientations[node] if orientation is None else orientation)
     result_x = np.zeros(grid.cols)
     result_y = np.zeros(grid.rows)
@@ -91,7 +85,7 @@ def position_mask(
     netlist: Netlist,
     placement: Placement,
     node: int,
-    grid: BinGrid,
+    grid: Grid,
     orientation: Orientation | int | None = None,
     blockers: tuple[NodeKind, ...] = (NodeKind.HARD_MACRO,),
 ) -> np.ndarray:
@@ -101,7 +95,7 @@ def position_mask(
     A placed blocker forbids the cell centres strictly inside its Minkowski sum with the node,
     marked with a 2-D difference array: O(blockers + cells).
     """
-    xs, ys = cell_centres(grid)
+    xs, ys = grid.cell_centres()
     orient = int(placement.orientations[node] if orientation is None else orientation)
     width, height = netlist.node_sizes[node]
     if Orientation(orient).swaps_sides:

@@ -1,57 +1,19 @@
 """Grid maps: block density and RUDY routing demand, and top-k% summaries of a map.
 
-Bins form a regular ``rows x cols`` grid over the canvas. Both maps are exact overlap integrals:
-a rectangle spreads its value over the bins it covers in proportion to the covered area. Because
+Bins are the cells of a :class:`~placement_env.grid.Grid` over the canvas. Both maps are exact
+overlap integrals: a rectangle spreads its value over the bins it covers in proportion to the covered area. Because
 a rectangle's overlap with a bin is the product of its x- and y-overlaps, a whole map is one matrix
 product (rows x n) @ (n x cols), done in chunks to bound memory.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from netlists import Canvas, Netlist, NodeKind, Placement
+from netlists import Netlist, NodeKind, Placement
+from placement_env.grid import Grid
 
 _CHUNK = 8192
-
-
-@dataclass(frozen=True)
-class BinGrid:
-    """A ``rows x cols`` grid of equal bins over a canvas.
-
-    Attributes:
-        canvas: The die it covers.
-        rows: Number of bin rows (along y).
-        cols: Number of bin columns (along x).
-    """
-
-    canvas: Canvas
-    rows: int
-    cols: int
-
-    def __post_init__(self) -> None:
-        if self.rows < 1 or self.cols < 1:
-            raise ValueError(f"a bin grid needs at least 1 x 1 bins, got {self.rows} x {self.cols}")
-
-    @property
-    def bin_width(self) -> float:
-        """Bin width (microns)."""
-        return self.canvas.width / self.cols
-
-    @property
-    def bin_height(self) -> float:
-        """Bin height (microns)."""
-        return self.canvas.height / self.rows
-
-    def x_edges(self) -> np.ndarray:
-        """(cols + 1,) bin edges along x (microns)."""
-        return self.canvas.x_min + self.bin_width * np.arange(self.cols + 1)
-
-    def y_edges(self) -> np.ndarray:
-        """(rows + 1,) bin edges along y (microns)."""
-        return self.canvas.y_min + self.bin_height * np.arange(self.rows + 1)
 
 
 def _overlaps(low: np.ndarray, high: np.ndarray, edges: np.ndarray) -> np.ndarray:
@@ -64,7 +26,7 @@ def _overlaps(low: np.ndarray, high: np.ndarray, edges: np.ndarray) -> np.ndarra
 
 
 def spread_rectangles(
-    grid: BinGrid, low: np.ndarray, high: np.ndarray, values: np.ndarray
+    grid: Grid, low: np.ndarray, high: np.ndarray, values: np.ndarray
 ) -> np.ndarray:
     """(rows, cols) sum over rectangles of ``value x (overlap area with the bin)``.
 
@@ -87,7 +49,7 @@ def spread_rectangles(
 def density_map(
     netlist: Netlist,
     placement: Placement,
-    grid: BinGrid,
+    grid: Grid,
     kinds: tuple[NodeKind, ...] = (NodeKind.HARD_MACRO, NodeKind.SOFT_MACRO, NodeKind.STD_CELL),
 ) -> np.ndarray:
     """(rows, cols) fraction of each bin's area covered by placed blocks of ``kinds``.
@@ -99,10 +61,10 @@ def density_map(
     half = placement.footprints(netlist)[chosen] / 2
     centres = placement.positions[chosen]
     covered = spread_rectangles(grid, centres - half, centres + half, np.ones(len(centres)))
-    return covered / (grid.bin_width * grid.bin_height)
+    return covered / (grid.cell_width * grid.cell_height)
 
 
-def rudy_map(netlist: Netlist, placement: Placement, grid: BinGrid) -> np.ndarray:
+def rudy_map(netlist: Netlist, placement: Placement, grid: Grid) -> np.ndarray:
     """(rows, cols) RUDY routing demand (Spindler & Johannes, DATE 2007), wire length per area.
 
     Each net with at least two placed pins spreads ``weight x (w + h) / (w x h)`` uniformly over
@@ -121,12 +83,12 @@ def rudy_map(netlist: Netlist, placement: Placement, grid: BinGrid) -> np.ndarra
     np.maximum.at(high, nets, positions[keep])
     routed = counts >= 2
     low, high = low[routed], high[routed]
-    pitch = np.array([grid.bin_width, grid.bin_height])
+    pitch = np.array([grid.cell_width, grid.cell_height])
     centre = (low + high) / 2
     size = np.maximum(high - low, pitch)
     low, high = centre - size / 2, centre + size / 2
     demand = netlist.net_weights[routed] * size.sum(axis=1) / size.prod(axis=1)
-    return spread_rectangles(grid, low, high, demand) / (grid.bin_width * grid.bin_height)
+    return spread_rectangles(grid, low, high, demand) / (grid.cell_width * grid.cell_height)
 
 
 def top_fraction_mean(values: np.ndarray, fraction: float) -> float:

@@ -13,8 +13,9 @@ from collections.abc import Callable
 
 import netlists
 from netlists import NodeKind
+from placement_env.grid import Grid
 from placement_env.incremental import hpwl_delta, position_mask, wire_mask
-from placement_env.maps import BinGrid, density_map, rudy_map
+from placement_env.maps import density_map, rudy_map
 from placement_env.wirelength import hpwl, macro_hpwl, steiner_wirelength
 
 DEFAULT = ["ibm01", "ariane133_ng45", "nvdla_ng45", "ibm14"]
@@ -64,7 +65,7 @@ def main() -> None:
 def _design_row(name: str, bins: int, repeats: int, kernels: list[str], proxy_cost) -> list[str]:
     design = netlists.load(name)
     netlist, placement = design.netlist, design.placement
-    grid = BinGrid(netlist.canvas, bins, bins)
+    grid = Grid.over(netlist.canvas, bins, bins)
     macro = int(netlist.nodes_of_kind(NodeKind.HARD_MACRO)[0])
     target = placement.positions[[macro]] + 1.0
     calls = {

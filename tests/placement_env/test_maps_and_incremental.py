@@ -7,8 +7,9 @@ import pytest
 
 import netlists
 from netlists import NodeKind, Orientation, Placement
-from placement_env.incremental import cell_centres, hpwl_delta, position_mask, wire_mask
-from placement_env.maps import BinGrid, density_map, rudy_map, top_fraction_mean
+from placement_env.grid import Grid
+from placement_env.incremental import hpwl_delta, position_mask, wire_mask
+from placement_env.maps import density_map, rudy_map, top_fraction_mean
 from placement_env.wirelength import hpwl
 
 
@@ -29,7 +30,7 @@ def _overlap_1d(a0, a1, b0, b1):
 def test_density_map__matches_a_per_bin_loop(rng):
     netlist = netlists.load("n30").netlist
     placement = _random_partial(netlist, rng, 0.9)
-    grid = BinGrid(netlist.canvas, 7, 5)
+    grid = Grid.over(netlist.canvas, 7, 5)
     got = density_map(netlist, placement, grid, kinds=(NodeKind.HARD_MACRO,))
     xe, ye = grid.x_edges(), grid.y_edges()
     sizes = placement.footprints(netlist)
@@ -43,13 +44,13 @@ def test_density_map__matches_a_per_bin_loop(rng):
                 want[r, c] += _overlap_1d(x - w / 2, x + w / 2, xe[c], xe[c + 1]) * _overlap_1d(
                     y - h / 2, y + h / 2, ye[r], ye[r + 1]
                 )
-    np.testing.assert_allclose(got, want / (grid.bin_width * grid.bin_height), atol=1e-12)
+    np.testing.assert_allclose(got, want / (grid.cell_width * grid.cell_height), atol=1e-12)
 
 
 def test_rudy_map__matches_a_per_net_loop_and_conserves_wire(rng):
     netlist = netlists.load("ct_toy_macro_stdcell").netlist
     placement = _random_partial(netlist, rng, 0.8)
-    grid = BinGrid(netlist.canvas, 6, 9)
+    grid = Grid.over(netlist.canvas, 6, 9)
     got = rudy_map(netlist, placement, grid)
     xe, ye = grid.x_edges(), grid.y_edges()
     pins = placement.pin_positions(netlist)
@@ -60,8 +61,8 @@ def test_rudy_map__matches_a_per_net_loop_and_conserves_wire(rng):
         if len(members) < 2:
             continue
         xy = pins[members]
-        w = max(np.ptp(xy[:, 0]), grid.bin_width)
-        h = max(np.ptp(xy[:, 1]), grid.bin_height)
+        w = max(np.ptp(xy[:, 0]), grid.cell_width)
+        h = max(np.ptp(xy[:, 1]), grid.cell_height)
         cx, cy = (xy.min(axis=0) + xy.max(axis=0)) / 2
         density = netlist.net_weights[j] * (w + h) / (w * h)
         total_wire += netlist.net_weights[j] * (w + h)
@@ -71,9 +72,9 @@ def test_rudy_map__matches_a_per_net_loop_and_conserves_wire(rng):
                     cy - h / 2, cy + h / 2, ye[r], ye[r + 1]
                 )
                 want[r, c] += density * area
-    want /= grid.bin_width * grid.bin_height
+    want /= grid.cell_width * grid.cell_height
     np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
-    inside = got.sum() * grid.bin_width * grid.bin_height
+    inside = got.sum() * grid.cell_width * grid.cell_height
     assert inside <= total_wire + 1e-6  # wire outside the canvas is not counted
 
 
@@ -88,8 +89,8 @@ def test_top_fraction_mean__averages_the_largest_entries():
 @pytest.mark.parametrize("name", ["n30", "ct_sample_clustered", "ariane133_ng45"])
 def test_wire_mask__equals_full_recomputation_at_every_cell(name, rng):
     netlist = netlists.load(name).netlist
-    grid = BinGrid(netlist.canvas, 9, 11)
-    xs, ys = cell_centres(grid)
+    grid = Grid.over(netlist.canvas, 9, 11)
+    xs, ys = grid.cell_centres()
     macros = netlist.nodes_of_kind(NodeKind.HARD_MACRO)
     for node in rng.choice(macros, size=min(3, len(macros)), replace=False):
         placement = _random_partial(netlist, rng)
@@ -109,7 +110,7 @@ def test_wire_mask__equals_full_recomputation_at_every_cell(name, rng):
 
 
 def _naive_position_mask(netlist, placement, node, grid, orient):
-    xs, ys = cell_centres(grid)
+    xs, ys = grid.cell_centres()
     w, h = netlist.node_sizes[node]
     if Orientation(orient).swaps_sides:
         w, h = h, w
@@ -145,7 +146,7 @@ def _naive_position_mask(netlist, placement, node, grid, orient):
 @pytest.mark.parametrize("name", ["n30", "ami33"])
 def test_position_mask__agrees_with_rectangle_tests_cell_by_cell(name, rng):
     netlist = netlists.load(name).netlist
-    grid = BinGrid(netlist.canvas, 16, 16)
+    grid = Grid.over(netlist.canvas, 16, 16)
     for _ in range(3):
         placement = _random_partial(netlist, rng, 0.3)
         node = int(rng.choice(netlist.nodes_of_kind(NodeKind.HARD_MACRO)))
@@ -158,8 +159,8 @@ def test_position_mask__agrees_with_rectangle_tests_cell_by_cell(name, rng):
 
 def test_position_mask__touching_a_placed_macro_is_allowed():
     netlist = netlists.load("n10").netlist
-    grid = BinGrid(netlist.canvas, 8, 8)  # 100 x 100 micron cells
-    xs, ys = cell_centres(grid)
+    grid = Grid.over(netlist.canvas, 8, 8)  # 100 x 100 micron cells
+    xs, ys = grid.cell_centres()
     empty = Placement.empty(netlist)
     # A 100 x 100 blocker whose edges fall on cell boundaries cannot forbid its neighbours.
     sizes = netlist.node_sizes

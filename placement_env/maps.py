@@ -1,9 +1,9 @@
 """Grid maps: block density and RUDY routing demand, and top-k% summaries of a map.
 
 Bins are the cells of a :class:`~placement_env.grid.Grid` over the canvas. Both maps are exact
-overlap integrals: a rectangle spreads its value over the bins it covers in proportion to the covered area. Because
-a rectangle's overlap with a bin is the product of its x- and y-overlaps, a whole map is one matrix
-product (rows x n) @ (n x cols), done in chunks to bound memory.
+overlap integrals: a rectangle spreads its value over the bins it covers in proportion to the
+covered area. Because a rectangle's overlap with a bin is the product of its x- and y-overlaps,
+a whole map is one matrix product (rows x n) @ (n x cols), done in chunks to bound memory.
 """
 
 from __future__ import annotations

@@ -89,6 +89,7 @@ class Placement:
 
     def footprints(self, netlist: Netlist, nodes: np.ndarray | None = None) -> np.ndarray:
         """(n, 2) width and height of each node (or of ``nodes``) as oriented (microns)."""
+        self.check_matches(netlist)
         if nodes is None:
             sizes, codes = netlist.node_sizes, self.orientations
         else:
@@ -98,6 +99,7 @@ class Placement:
 
     def pin_positions(self, netlist: Netlist) -> np.ndarray:
         """(n_pins, 2) absolute pin positions: owner centre plus the oriented offset (microns)."""
+        self.check_matches(netlist)
         owners = netlist.pin_nodes
         offsets = orient_offsets(netlist.pin_offsets, self.orientations[owners])
         return self.positions[owners] + offsets

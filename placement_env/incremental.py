@@ -54,6 +54,7 @@ def wire_mask(
         grid: The action grid.
         orientation: Orientation to place it in (default: its current one).
     """
+    placement.check_matches(netlist)
     arrays = netlist.arrays
     xs, ys = grid.cell_centres()
     orient = int(placement.orientations[node] if orientation is None else orientation)
@@ -95,6 +96,7 @@ def position_mask(
     A placed blocker forbids the cell centres strictly inside its Minkowski sum with the node,
     marked with a 2-D difference array: O(blockers + cells).
     """
+    placement.check_matches(netlist)
     xs, ys = grid.cell_centres()
     orient = int(placement.orientations[node] if orientation is None else orientation)
     width, height = netlist.node_sizes[node]
@@ -176,6 +178,7 @@ def hpwl_delta(
     A swap is two nodes exchanging positions; a flip a new orientation at the same position.
     Only the nets touching ``nodes`` are recomputed (microns).
     """
+    placement.check_matches(netlist)
     nets = touching_nets(netlist, nodes)
     if not len(nets):
         return 0.0

@@ -57,6 +57,7 @@ def density_map(
     Overlapping blocks add up, so a value above 1 means over-subscription; parts of blocks outside
     the canvas are not counted.
     """
+    placement.check_matches(netlist)
     chosen = placement.placed & np.isin(netlist.node_kinds, [int(k) for k in kinds])
     half = placement.footprints(netlist)[chosen] / 2
     centres = placement.positions[chosen]
@@ -72,6 +73,7 @@ def rudy_map(netlist: Netlist, placement: Placement, grid: Grid) -> np.ndarray:
     to one bin pitch around its centre, so flat and point nets stay finite. Units: 1/microns (the
     expected wire length per unit area); multiply by a bin's area for microns of wire in it.
     """
+    placement.check_matches(netlist)
     arrays = netlist.arrays
     keep = placement.placed[arrays.entry_node]
     positions = placement.pin_positions(netlist)[arrays.entry_pin]

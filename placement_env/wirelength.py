@@ -43,6 +43,7 @@ def net_hpwl(
 
     Complexity: O(n_entries) with numpy ufunc reductions.
     """
+    placement.check_matches(netlist)
     arrays = netlist.arrays
     keep = placement.placed[arrays.entry_node]
     if entry_mask is not None:
@@ -143,6 +144,7 @@ def net_steiner(netlist: Netlist, placement: Placement) -> np.ndarray:
     Nets with up to three pins are exactly their HPWL; larger nets run through a compiled loop.
     Duplicate pin positions are harmless (a zero-length MST edge).
     """
+    placement.check_matches(netlist)
     arrays = netlist.arrays
     keep = placement.placed[arrays.entry_node]
     lengths = net_hpwl(netlist, placement)

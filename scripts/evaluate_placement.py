@@ -1,0 +1,118 @@
+"""Scores a placement of any bundled or user design with every metric the project has.
+
+Usage:
+    python scripts/evaluate_placement.py --netlist ariane133_ng45 --json
+    python scripts/evaluate_placement.py --netlist ariane133_ng45 \
+        --placement netlists/data/ct_modern/ariane133_ng45/legalized.plc
+    python scripts/evaluate_placement.py --netlist ibm01 --placement out/ibm01.pl --json
+
+Without ``--placement`` the placement the design's files carry is scored. The Circuit Training
+parts (``wirelength``, ``density``, ``congestion``, ``proxy``) need a ``.plc`` header (grid and
+routing settings) and are ``null`` for designs without one; ``rudy_top5`` and ``density_top10`` are
+computed for every design on ``--grid`` bins (the ``.plc`` grid when there is one).
+
+JSON keys (lengths in microns, areas in square microns):
+    design, placement, placed_nodes, unplaced_nodes;
+    hpwl (net-weighted HPWL), macro_hpwl (protocol MH), steiner (Steiner estimate);
+    wirelength, density, congestion, proxy (Circuit Training, weights 1 / 0.5 / 0.5);
+    rudy_top5 (mean of the top 5% RUDY bins, 1/micron), density_top10 (mean of the top 10% bin
+    densities over all blocks);
+    legal (hard macros: no overlap, inside the die), overlapping_pairs, overlap_area,
+    out_of_die, out_of_die_area; die_area, block_area, utilisation, bbox_area, whitespace;
+    seconds (time to score).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import netlists
+from netlists import NodeKind
+from placement_env.grid import Grid
+from placement_env.legality import area_report, check_legality
+from placement_env.maps import density_map, rudy_map, top_fraction_mean
+from placement_env.proxy_cost import proxy_cost
+from placement_env.wirelength import hpwl, macro_hpwl, steiner_wirelength
+
+
+def evaluate(design: netlists.Design, placement: netlists.Placement, bins: int) -> dict:
+    """Every metric of ``placement`` as a flat dictionary (see the module docstring)."""
+    start = time.perf_counter()
+    netlist = design.netlist
+    if design.plc is not None:
+        grid = Grid.from_settings(netlist, design.plc)
+    else:
+        grid = Grid.over(netlist.canvas, bins, bins)
+    result: dict[str, object] = {
+        "design": netlist.name,
+        "placed_nodes": int(placement.placed.sum()),
+        "unplaced_nodes": int((~placement.placed).sum()),
+        "hpwl": hpwl(netlist, placement),
+        "macro_hpwl": macro_hpwl(netlist, placement),
+        "steiner": steiner_wirelength(netlist, placement),
+    }
+    if design.plc is not None:
+        cost = proxy_cost(netlist, placement, design.plc)
+        result.update(
+            wirelength=cost.wirelength,
+            density=cost.density,
+            congestion=cost.congestion,
+            proxy=cost.proxy,
+        )
+    else:
+        result.update(wirelength=None, density=None, congestion=None, proxy=None)
+    result["rudy_top5"] = top_fraction_mean(rudy_map(netlist, placement, grid), 0.05)
+    result["density_top10"] = top_fraction_mean(density_map(netlist, placement, grid), 0.10)
+    legality = check_legality(netlist, placement, allow_unplaced=True)
+    result.update(
+        legal=legality.is_legal,
+        overlapping_pairs=legality.n_overlapping_pairs,
+        overlap_area=legality.overlap_area,
+        out_of_die=legality.n_out_of_die,
+        out_of_die_area=legality.out_of_die_area,
+    )
+    area = area_report(netlist, placement, kinds=(NodeKind.HARD_MACRO,))
+    result.update(
+        die_area=area.die_area,
+        block_area=area.block_area,
+        utilisation=area.utilisation,
+        bbox_area=area.bbox_area,
+        whitespace=area.whitespace,
+    )
+    result["seconds"] = time.perf_counter() - start
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--netlist", required=True, help="bundled design name or design file")
+    parser.add_argument("--placement", help="placement file (.plc, .pl, .json) to score")
+    parser.add_argument("--grid", type=int, default=64, help="bins per side without a .plc grid")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    args = parser.parse_args(argv)
+    try:
+        design = netlists.load(args.netlist)
+        placement = design.placement
+        if args.placement:
+            placement = netlists.read_placement(args.placement, design.netlist)
+        result = evaluate(design, placement, args.grid)
+    except netlists.NetlistError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    result["placement"] = str(Path(args.placement)) if args.placement else "as shipped"
+    if args.json:
+        print(json.dumps(result, indent=1))
+    else:
+        width = max(map(len, result))
+        for key, value in result.items():
+            shown = f"{value:.6g}" if isinstance(value, float) else value
+            print(f"{key:<{width}}  {shown}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

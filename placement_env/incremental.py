@@ -17,21 +17,28 @@ import numpy as np
 from netlists import Netlist, NodeKind, Orientation, Placement
 from netlists.types import orient_offsets
 from placement_env.grid import Grid
+from placement_env.wirelength import segment_bounds
 
 
 def _axis_increase(
-    centres: np.ndarray, pin_low: float, pin_high: float, low: float, high: float
+    centres: np.ndarray,
+    pin_low: np.ndarray,
+    pin_high: np.ndarray,
+    low: np.ndarray,
+    high: np.ndarray,
+    alone: np.ndarray,
 ) -> np.ndarray:
-    """Growth of a net's extent on one axis when the node sits at each of ``centres``.
+    """(k, cells) growth of k nets' extents on one axis with the node at each of ``centres``.
 
-    ``pin_low``/``pin_high`` are the node's pin offsets on this net (min, max); ``low``/``high``
-    the extent of the net's other placed pins (``low > high`` when there are none).
+    ``pin_low``/``pin_high`` (k,) are the node's pin offsets on each net (min, max); ``low``/
+    ``high`` (k,) the extent of the net's other placed pins; ``alone`` (k,) marks nets with no
+    other placed pin, whose extent is then just the node's own pin spread.
     """
-    if low > high:
-        return np.full(len(centres), pin_high - pin_low)
-    new_low = np.minimum(low, centres + pin_low)
-    new_high = np.maximum(high, centres + pin_high)
-    return (new_high - new_low) - (high - low)
+    new_low = np.minimum(low[:, None], centres[None, :] + pin_low[:, None])
+    new_high = np.maximum(high[:, None], centres[None, :] + pin_high[:, None])
+    with np.errstate(invalid="ignore"):  # inf - inf in the rows that `alone` replaces
+        grown = (new_high - new_low) - (high - low)[:, None]
+    return np.where(alone[:, None], (pin_high - pin_low)[:, None], grown)
 
 
 def wire_mask(
@@ -44,8 +51,8 @@ def wire_mask(
     """(rows, cols) weighted HPWL increase (microns) if ``node`` is placed at each cell centre.
 
     Only pins of placed nodes count (as in :func:`~placement_env.wirelength.hpwl`); the node
-    itself is treated as unplaced. Separable in x and y, so the cost is O(nets of the node x
-    (rows + cols)).
+    itself is treated as unplaced. Separable in x and y and vectorised over the node's nets:
+    O(nets of the node x (rows + cols)).
 
     Args:
         netlist: The design.
@@ -58,28 +65,29 @@ def wire_mask(
     arrays = netlist.arrays
     xs, ys = grid.cell_centres()
     orient = int(placement.orientations[node] if orientation is None else orientation)
-    result_x = np.zeros(grid.cols)
-    result_y = np.zeros(grid.rows)
     nets = arrays.node_nets[arrays.node_net_starts[node] : arrays.node_net_starts[node + 1]]
-    for net in nets:
-        start, stop = arrays.net_starts[net], arrays.net_starts[net + 1]
-        owners = arrays.entry_node[start:stop]
-        mine = owners == node
-        others = (~mine) & placement.placed[owners]
-        offsets = orient_offsets(arrays.entry_offset[start:stop][mine], np.full(mine.sum(), orient))
-        if not others.any() and mine.sum() < 2:
-            continue
-        other_xy = _entry_xy(netlist, placement, np.arange(start, stop)[others])
-        low = other_xy.min(axis=0) if len(other_xy) else np.array([np.inf, np.inf])
-        high = other_xy.max(axis=0) if len(other_xy) else np.array([-np.inf, -np.inf])
-        weight = arrays.net_weights[net]
-        result_x += weight * _axis_increase(
-            xs, offsets[:, 0].min(), offsets[:, 0].max(), low[0], high[0]
-        )
-        result_y += weight * _axis_increase(
-            ys, offsets[:, 1].min(), offsets[:, 1].max(), low[1], high[1]
-        )
-    return result_y[:, None] + result_x[None, :]
+    if not len(nets):
+        return np.zeros((grid.rows, grid.cols))
+    entries = _net_entries(netlist, nets)
+    group = np.repeat(np.arange(len(nets)), np.diff(netlist.net_starts)[nets])
+    owners = arrays.entry_node[entries]
+    mine = owners == node
+    others = ~mine & placement.placed[owners]
+    offsets = orient_offsets(arrays.entry_offset[entries], np.full(len(entries), orient))
+    pin_low, pin_high, n_mine = segment_bounds(offsets, mine, group, len(nets))
+    low, high, n_others = segment_bounds(
+        _entry_xy(netlist, placement, entries), others, group, len(nets)
+    )
+    live = (n_others > 0) | (n_mine >= 2)
+    alone = n_others[live] == 0
+    weights = arrays.net_weights[nets][live]
+    grow_x = _axis_increase(
+        xs, pin_low[live, 0], pin_high[live, 0], low[live, 0], high[live, 0], alone
+    )
+    grow_y = _axis_increase(
+        ys, pin_low[live, 1], pin_high[live, 1], low[live, 1], high[live, 1], alone
+    )
+    return (weights @ grow_y)[:, None] + (weights @ grow_x)[None, :]
 
 
 def position_mask(

@@ -12,6 +12,7 @@ import numpy as np
 
 from netlists import Netlist, NodeKind, Placement
 from placement_env.grid import Grid
+from placement_env.wirelength import segment_bounds
 
 _CHUNK = 8192
 
@@ -77,12 +78,7 @@ def rudy_map(netlist: Netlist, placement: Placement, grid: Grid) -> np.ndarray:
     arrays = netlist.arrays
     keep = placement.placed[arrays.entry_node]
     positions = placement.pin_positions(netlist)[arrays.entry_pin]
-    nets = arrays.entry_net[keep]
-    counts = np.bincount(nets, minlength=netlist.num_nets)
-    low = np.full((netlist.num_nets, 2), np.inf)
-    high = np.full((netlist.num_nets, 2), -np.inf)
-    np.minimum.at(low, nets, positions[keep])
-    np.maximum.at(high, nets, positions[keep])
+    low, high, counts = segment_bounds(positions, keep, arrays.entry_net, netlist.num_nets)
     routed = counts >= 2
     low, high = low[routed], high[routed]
     pitch = np.array([grid.cell_width, grid.cell_height])

@@ -19,15 +19,29 @@ def _entry_positions(netlist: Netlist, placement: Placement) -> np.ndarray:
     return placement.pin_positions(netlist)[netlist.arrays.entry_pin]
 
 
-def _segment_extents(values: np.ndarray, keep: np.ndarray, net_ids: np.ndarray, n_nets: int):
-    """Per-net (max - min) of ``values`` over kept entries, and the kept count per net."""
-    counts = np.bincount(net_ids[keep], minlength=n_nets)
+def segment_bounds(
+    values: np.ndarray, keep: np.ndarray, net_ids: np.ndarray, n_nets: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-net minimum and maximum of ``values`` over the kept incidences.
+
+    ``net_ids`` must be sorted (the CSR order of :class:`netlists.NetlistArrays`), so each net's
+    kept entries form one run and ``reduceat`` does the work in a single pass.
+
+    Returns:
+        (n_nets, d) minima, (n_nets, d) maxima (``inf`` / ``-inf`` for nets with no kept entry),
+        and (n_nets,) kept counts.
+    """
+    ids = net_ids[keep]
+    counts = np.bincount(ids, minlength=n_nets)
     low = np.full((n_nets, values.shape[1]), np.inf)
     high = np.full((n_nets, values.shape[1]), -np.inf)
-    np.minimum.at(low, net_ids[keep], values[keep])
-    np.maximum.at(high, net_ids[keep], values[keep])
-    extent = np.where(counts[:, None] >= 2, high - low, 0.0)
-    return extent, counts
+    present = np.flatnonzero(counts)
+    if len(present):
+        kept = values[keep]
+        starts = np.concatenate(([0], np.cumsum(counts[present])[:-1]))
+        low[present] = np.minimum.reduceat(kept, starts, axis=0)
+        high[present] = np.maximum.reduceat(kept, starts, axis=0)
+    return low, high, counts
 
 
 def net_hpwl(
@@ -48,10 +62,10 @@ def net_hpwl(
     keep = placement.placed[arrays.entry_node]
     if entry_mask is not None:
         keep = keep & entry_mask
-    extent, _ = _segment_extents(
+    low, high, counts = segment_bounds(
         _entry_positions(netlist, placement), keep, arrays.entry_net, netlist.num_nets
     )
-    return extent.sum(axis=1)
+    return np.where(counts >= 2, (high - low).sum(axis=1), 0.0)
 
 
 def hpwl(netlist: Netlist, placement: Placement) -> float:

@@ -18,6 +18,7 @@ from functools import cached_property
 import numpy as np
 
 from netlists.errors import InvalidNetlistError
+from netlists.timing import TimingGraph
 from netlists.types import Canvas, NodeKind, PinDirection
 
 
@@ -115,6 +116,7 @@ class Netlist:
         net_drivers: (n_nets,) int32 index into ``pin_nodes`` of each net's driver, -1 if unknown.
         source_index: (n_nodes,) int64 index of each node in its source file's own numbering
             (a Circuit Training ``.plc`` counts pins as nodes), or ``None`` for 0..n_nodes-1.
+        timing: Block-level timing arcs (:class:`~netlists.timing.TimingGraph`), if any.
 
     Raises:
         InvalidNetlistError: On inconsistent shapes, indices out of range, negative sizes or
@@ -137,6 +139,7 @@ class Netlist:
     net_pins: np.ndarray
     net_drivers: np.ndarray
     source_index: np.ndarray | None = None
+    timing: TimingGraph | None = None
     _index: dict[str, int] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -167,6 +170,12 @@ class Netlist:
             if len(np.unique(self.source_index)) != len(self.source_index):
                 raise InvalidNetlistError("source_index repeats an index")
         self._validate()
+        if self.timing is not None:
+            pin_nets: list[set[int]] = [set() for _ in range(len(self.pin_nodes))]
+            entry_net = np.repeat(np.arange(len(self.net_names)), np.diff(self.net_starts))
+            for pin, net in zip(self.net_pins.tolist(), entry_net.tolist(), strict=True):
+                pin_nets[pin].add(net)
+            self.timing.check_against(len(self.node_names), self.pin_nodes, pin_nets)
 
     def _validate(self) -> None:
         n_nodes, n_pins, n_nets = len(self.node_names), len(self.pin_nodes), len(self.net_names)
@@ -400,6 +409,7 @@ class Netlist:
             all(getattr(self, a) == getattr(other, a) for a in scalars)
             and all(np.array_equal(getattr(self, a), getattr(other, a)) for a in arrays)
             and np.array_equal(self.file_indices, other.file_indices)
+            and (self.timing is None if other.timing is None else self.timing.same_as(other.timing))
         )
 
 

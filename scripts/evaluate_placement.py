@@ -19,6 +19,8 @@ JSON keys (lengths in microns, areas in square microns):
     densities over all blocks);
     legal (hard macros: no overlap, inside the die), overlapping_pairs, overlap_area,
     out_of_die, out_of_die_area; die_area, block_area, utilisation, bbox_area, whitespace;
+    for designs with timing arcs (NanGate45 metal3 wire model): worst_slack_ns, wns_ns, tns_ns,
+    min_period_ns, fmax_mhz, critical_path (block names);
     seconds (time to score).
 """
 
@@ -36,6 +38,7 @@ from placement_env.grid import Grid
 from placement_env.legality import area_report, check_legality
 from placement_env.maps import density_map, rudy_map, top_fraction_mean
 from placement_env.proxy_cost import proxy_cost
+from placement_env.timing import analyse_timing
 from placement_env.wirelength import hpwl, macro_hpwl, steiner_wirelength
 
 
@@ -83,6 +86,16 @@ def evaluate(design: netlists.Design, placement: netlists.Placement, bins: int) 
         bbox_area=area.bbox_area,
         whitespace=area.whitespace,
     )
+    if netlist.timing is not None:
+        timing = analyse_timing(netlist, placement)
+        result.update(
+            worst_slack_ns=timing.worst_slack_ns,
+            wns_ns=timing.wns_ns,
+            tns_ns=timing.tns_ns,
+            min_period_ns=timing.min_period_ns,
+            fmax_mhz=timing.fmax_mhz,
+            critical_path=list(timing.critical_path),
+        )
     result["seconds"] = time.perf_counter() - start
     return result
 

@@ -53,3 +53,31 @@ def test_evaluate_placement__a_bad_placement_file_exits_2_naming_it(tmp_path):
     result = _evaluate("--netlist", "ariane133_ng45", "--placement", str(bad))
     assert result.returncode == 2
     assert "bad.plc:1" in result.stderr
+
+
+def test_evaluate_placement__reports_timing_for_a_design_with_arcs(tmp_path):
+    design = {
+        "name": "two_registers",
+        "canvas": {"width": 3000, "height": 3000},
+        "nodes": [
+            {"name": "A", "width": 10, "height": 10, "x": 5, "y": 5},
+            {"name": "B", "width": 10, "height": 10, "x": 2005, "y": 5},
+        ],
+        "pins": [{"node": "A", "direction": "output"}, {"node": "B", "direction": "input"}],
+        "nets": [{"name": "bus", "pins": [0, 1], "driver": 0, "weight": 32}],
+        "timing": {
+            "clock_period_ns": 1.0, "clock_to_q_ns": 0.1, "setup_ns": 0.05,
+            "sequential": ["A", "B"],
+            "arcs": [{"name": "A->B", "from_pin": 0, "to_pin": 1, "before_ns": 0.2}],
+        },
+    }
+    path = tmp_path / "two_registers.json"
+    path.write_text(json.dumps(design))
+    result = _evaluate("--netlist", str(path), "--json")
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads(result.stdout)
+    # 2 mm buffered at 0.12 ns/mm + 0.03 ns: 0.27 ns; path 0.1 + 0.2 + 0.27 = 0.57 ns.
+    assert metrics["min_period_ns"] == pytest.approx(0.57 + 0.05)
+    assert metrics["worst_slack_ns"] == pytest.approx(1.0 - 0.62)
+    assert metrics["critical_path"] == ["A", "B"]
+    assert metrics["hpwl"] == pytest.approx(32 * 2000)

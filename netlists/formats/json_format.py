@@ -24,6 +24,10 @@ Layout (``version`` 1)::
   ``{"node", "dx", "dy", "direction", "name"}`` that creates a new pin.
 * ``driver`` is the position of the driving pin in the net's ``pins`` list (optional).
 * ``source_index`` (optional, one integer per node) keeps a source format's node numbering.
+* ``timing`` (optional): ``clock_period_ns``, ``clock_to_q_ns``, ``setup_ns``, ``sequential``
+  (names of registered blocks) and ``arcs``, each ``{"name", "from_pin", "to_pin", "before_ns",
+  "after_ns", "stages"}`` with pin indices in the final numbering: the ``pins`` list first, then
+  inline net pins in the order they appear (see :class:`netlists.timing.TimingGraph`).
 """
 
 from __future__ import annotations
@@ -36,10 +40,11 @@ from pathlib import Path
 import numpy as np
 
 from netlists.design import Design
-from netlists.errors import NetlistFormatError
+from netlists.errors import InvalidNetlistError, NetlistFormatError
 from netlists.formats._text import read_text
 from netlists.netlist import Netlist
 from netlists.placement import Placement
+from netlists.timing import TimingGraph
 from netlists.types import Canvas, NodeKind, Orientation, PinDirection, PlcSettings, Row
 
 FORMAT_NAME = "placement-gym-design"
@@ -236,6 +241,10 @@ def read_json(path: str | Path) -> Design:
         if len(set(source_index)) != n:
             raise r.fail("source_index", "indices repeat")
 
+    timing = None
+    if "timing" in data:
+        timing = _read_timing(r, r.obj(data["timing"], "timing"), index, len(pin_nodes))
+
     plc = None
     if "plc" in data:
         plc = _read_plc_settings(r, r.obj(data["plc"], "plc"))
@@ -257,8 +266,70 @@ def read_json(path: str | Path) -> Design:
         net_pins=np.array(net_pins, dtype=np.int32),
         net_drivers=np.array(drivers, dtype=np.int32),
         source_index=None if source_index is None else np.array(source_index, dtype=np.int64),
+        timing=timing,
     )
     return Design(netlist, Placement(positions, orientations, placed), plc=plc, source=str(path))
+
+
+def _read_timing(r: _Reader, data: dict, index: dict[str, int], n_pins: int) -> TimingGraph:
+    sequential = np.zeros(len(index), dtype=bool)
+    for k, name in enumerate(r.arr(data.get("sequential", []), "timing.sequential")):
+        if not isinstance(name, str) or name not in index:
+            raise r.fail(f"timing.sequential[{k}]", f"unknown node {name!r}")
+        sequential[index[name]] = True
+    names, starts, ends, before, after, stages = [], [], [], [], [], []
+    for k, raw in enumerate(r.arr(data.get("arcs", []), "timing.arcs")):
+        where = f"timing.arcs[{k}]"
+        arc = r.obj(raw, where)
+        names.append(r.text(arc, "name", where, f"arc{k}"))
+        for key, out in (("from_pin", starts), ("to_pin", ends)):
+            value = arc.get(key)
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < n_pins:
+                raise r.fail(f"{where}.{key}", f"expected a pin index in 0..{n_pins - 1}")
+            out.append(value)
+        before.append(r.num(arc, "before_ns", where, 0.0))
+        after.append(r.num(arc, "after_ns", where, 0.0))
+        count = r.num(arc, "stages", where, 0.0)
+        if count < 0 or not count.is_integer():
+            raise r.fail(f"{where}.stages", "expected a non-negative integer")
+        stages.append(int(count))
+    try:
+        return TimingGraph(
+            clock_period_ns=r.num(data, "clock_period_ns", "timing"),
+            clock_to_q_ns=r.num(data, "clock_to_q_ns", "timing", 0.0),
+            setup_ns=r.num(data, "setup_ns", "timing", 0.0),
+            sequential=sequential,
+            arc_names=tuple(names),
+            arc_from_pin=np.array(starts, dtype=np.int32),
+            arc_to_pin=np.array(ends, dtype=np.int32),
+            arc_before_ns=np.array(before, dtype=np.float64),
+            arc_after_ns=np.array(after, dtype=np.float64),
+            arc_stages=np.array(stages, dtype=np.int32),
+        )
+    except InvalidNetlistError as error:
+        raise r.fail("timing", str(error)) from None
+
+
+def _timing_to_dict(netlist: Netlist) -> dict:
+    timing = netlist.timing
+    assert timing is not None
+    return {
+        "clock_period_ns": timing.clock_period_ns,
+        "clock_to_q_ns": timing.clock_to_q_ns,
+        "setup_ns": timing.setup_ns,
+        "sequential": [netlist.node_names[i] for i in np.flatnonzero(timing.sequential)],
+        "arcs": [
+            {
+                "name": timing.arc_names[k],
+                "from_pin": int(timing.arc_from_pin[k]),
+                "to_pin": int(timing.arc_to_pin[k]),
+                "before_ns": float(timing.arc_before_ns[k]),
+                "after_ns": float(timing.arc_after_ns[k]),
+                "stages": int(timing.arc_stages[k]),
+            }
+            for k in range(timing.num_arcs)
+        ],
+    }
 
 
 def _read_row(r: _Reader, row: dict, where: str) -> Row:
@@ -357,6 +428,8 @@ def design_to_dict(design: Design) -> dict:
         "pins": pins,
         "nets": nets,
     }
+    if netlist.timing is not None:
+        result["timing"] = _timing_to_dict(netlist)
     if netlist.source_index is not None:
         result["source_index"] = netlist.source_index.tolist()
     if design.plc is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -166,30 +168,7 @@ def test_position_mask__touching_a_placed_macro_is_allowed():
     sizes = netlist.node_sizes
     node = 0
     blocker = 1
-    fake = netlists.Netlist(
-        **{
-            **{
-                f: getattr(netlist, f)
-                for f in (
-                    "name",
-                    "canvas",
-                    "node_names",
-                    "node_kinds",
-                    "node_fixed",
-                    "pin_nodes",
-                    "pin_offsets",
-                    "pin_directions",
-                    "pin_names",
-                    "net_names",
-                    "net_weights",
-                    "net_starts",
-                    "net_pins",
-                    "net_drivers",
-                )
-            },
-            "node_sizes": np.where(np.arange(len(sizes))[:, None] < 2, 100.0, sizes),
-        }
-    )
+    fake = replace(netlist, node_sizes=np.where(np.arange(len(sizes))[:, None] < 2, 100.0, sizes))
     placement = empty.with_positions([blocker], [[xs[3], ys[3]]])
     mask = position_mask(fake, placement, node, grid)
     assert not mask[3, 3]

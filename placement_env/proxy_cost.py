@@ -100,6 +100,12 @@ class ProxyWeights:
     density: float = 0.5
     congestion: float = 0.5
 
+    def __post_init__(self) -> None:
+        for name in ("wirelength", "density", "congestion"):
+            value = getattr(self, name)
+            if not (np.isfinite(value) and value >= 0):
+                raise ValueError(f"ProxyWeights.{name} must be finite and >= 0, got {value!r}")
+
 
 #: The weights of Google's internal flow and of TILOS's reports.
 DEFAULT_WEIGHTS = ProxyWeights()

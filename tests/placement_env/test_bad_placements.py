@@ -11,7 +11,7 @@ from placement_env.grid import Grid
 from placement_env.incremental import hpwl_delta, position_mask, wire_mask
 from placement_env.legality import check_legality
 from placement_env.maps import density_map, rudy_map
-from placement_env.proxy_cost import proxy_cost
+from placement_env.proxy_cost import ProxyWeights, proxy_cost
 from placement_env.wirelength import hpwl, macro_hpwl, steiner_wirelength
 
 DESIGN = netlists.load("ct_sample_clustered")
@@ -60,3 +60,10 @@ def test_placement__rejects_unknown_orientation_codes():
 def test_grid__rejects_an_empty_grid(rows, cols):
     with pytest.raises(ValueError, match="positive size"):
         Grid.over(DESIGN.netlist.canvas, rows, cols)
+
+
+@pytest.mark.parametrize("field", ["wirelength", "density", "congestion"])
+@pytest.mark.parametrize("value", [-0.5, np.nan, np.inf])
+def test_proxy_weights__must_be_finite_and_non_negative(field, value):
+    with pytest.raises(ValueError, match=f"ProxyWeights.{field}"):
+        ProxyWeights(**{field: value})

@@ -26,6 +26,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench_parsers.py
+	$(BIN)/python scripts/bench_scoring.py
 
 clean:
 	rm -rf $(VENV) demo_out .pytest_cache

@@ -488,6 +488,8 @@ _HEADER_NUMBERS = {
     "smoothing": re.compile(r"Smoothing factor\s*:\s*(\S+)"),
     "overlap": re.compile(r"Overlap threshold\s*:\s*(\S+)"),
     "blockage": re.compile(r"Blockage\s*:\s*(.*)"),
+    # Files without an "Overlap threshold" line give it on the viewer command line.
+    "viewer_overlap": re.compile(r"--overlap_threshold[ =](\S+)"),
 }
 
 
@@ -578,7 +580,7 @@ def _settings(header: dict[str, object]) -> PlcSettings | None:
             macro_routes_h=macro_routes[0],  # type: ignore[index]
             macro_routes_v=macro_routes[1],  # type: ignore[index]
             smoothing=header.get("smoothing"),  # type: ignore[arg-type]
-            overlap_threshold=header.get("overlap"),  # type: ignore[arg-type]
+            overlap_threshold=header.get("overlap", header.get("viewer_overlap")),  # type: ignore[arg-type]
             canvas_width=width_height[0],  # type: ignore[index]
             canvas_height=width_height[1],  # type: ignore[index]
             blockages=tuple(header.get("blockages", ())),  # type: ignore[arg-type]

@@ -150,3 +150,14 @@ def test_bundled_registry__every_listed_design_has_its_files():
         assert entry.path.is_file(), entry.path
         for path in entry.placements.values():
             assert path.is_file(), path
+
+
+@pytest.mark.parametrize("name", [row[0] for row in CT_MODERN])
+def test_ct_modern_settings__overlap_threshold_and_smoothing_match_the_reference(name):
+    import json
+
+    reference = json.loads((netlists.bundled.DATA_DIR / "ct_reference_proxy.json").read_text())
+    expected = reference["designs"][name]
+    plc = netlists.load(name).plc
+    assert plc.overlap_threshold == expected["overlap_threshold"]
+    assert plc.smoothing == expected["smoothing_factor"]

@@ -6,3 +6,5 @@ Import the parts from their modules, for example
 so that a function never hides a submodule of the same name, and importing it loads no heavy
 dependency (no torch).
 """
+
+from placement_env import registration as _registration  # noqa: F401, E402

@@ -114,9 +114,11 @@ def position_mask(
     eps = 1e-9 * max(canvas.width, canvas.height, 1.0)
     fits_x = (xs - width / 2 >= canvas.x_min - eps) & (xs + width / 2 <= canvas.x_max + eps)
     fits_y = (ys - height / 2 >= canvas.y_min - eps) & (ys + height / 2 <= canvas.y_max + eps)
-    chosen = placement.placed & np.isin(netlist.node_kinds, [int(k) for k in blockers])
-    chosen[node] = False
-    footprints = placement.footprints(netlist)[chosen]
+    kinds = netlist.node_kinds
+    of_kind = kinds == blockers[0] if len(blockers) == 1 else np.isin(kinds, list(blockers))
+    chosen = np.flatnonzero(placement.placed & of_kind)
+    chosen = chosen[chosen != node]
+    footprints = placement.footprints(netlist, chosen)
     centres = placement.positions[chosen]
     reach = (footprints + np.array([width, height])) / 2
     # Blocked centre intervals are open: (c - r, c + r). Index ranges of cell centres inside.
@@ -125,12 +127,15 @@ def position_mask(
     y_first = np.searchsorted(ys, centres[:, 1] - reach[:, 1], side="right")
     y_stop = np.searchsorted(ys, centres[:, 1] + reach[:, 1], side="left")
     live = (x_first < x_stop) & (y_first < y_stop) & (reach > 0).all(axis=1)
-    diff = np.zeros((grid.rows + 1, grid.cols + 1), dtype=np.int64)
-    np.add.at(diff, (y_first[live], x_first[live]), 1)
-    np.add.at(diff, (y_first[live], x_stop[live]), -1)
-    np.add.at(diff, (y_stop[live], x_first[live]), -1)
-    np.add.at(diff, (y_stop[live], x_stop[live]), 1)
-    blocked = diff.cumsum(axis=0).cumsum(axis=1)[: grid.rows, : grid.cols] > 0
+    width_1 = grid.cols + 1
+    y0, y1, x0, x1 = y_first[live], y_stop[live], x_first[live], x_stop[live]
+    corners = np.concatenate(
+        [y0 * width_1 + x0, y1 * width_1 + x1, y0 * width_1 + x1, y1 * width_1 + x0]
+    )
+    signs = np.repeat([1, 1, -1, -1], len(y0))
+    size = (grid.rows + 1) * width_1
+    diff = np.bincount(corners, weights=signs, minlength=size).reshape(grid.rows + 1, width_1)
+    blocked = diff.cumsum(axis=0).cumsum(axis=1)[: grid.rows, : grid.cols] > 0.5
     return fits_y[:, None] & fits_x[None, :] & ~blocked
 
 

@@ -1,0 +1,334 @@
+"""MacroPlacementEnv: Gymnasium/SB3 conformance, legal rollouts, the return == -cost invariant,
+determinism, a design with a single legal layout, argument errors and vectorisation."""
+
+from __future__ import annotations
+
+import warnings
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from shapely.geometry import box
+
+import netlists
+import placement_env  # noqa: F401  (registers the ids)
+from netlists import Design, NodeKind, Placement
+from netlists.netlist import Net, Node, Pin
+from netlists.types import Canvas
+from placement_env.env import MacroPlacementEnv
+from placement_env.legality import check_legality
+from placement_env.wirelength import hpwl
+
+ENV_ID = "placement_env/MacroPlacement-v0"
+
+
+def rollout(env: MacroPlacementEnv, seed: int) -> tuple[float, dict, int]:
+    """Masked random episode: (return, final info, steps)."""
+    rng = np.random.default_rng(seed)
+    env.reset(seed=seed)
+    total, steps, done, info = 0.0, 0, False, {}
+    while not done:
+        legal = np.flatnonzero(env.action_masks())
+        assert len(legal), "a live state must have a legal cell"
+        _, reward, terminated, truncated, info = env.step(int(rng.choice(legal)))
+        total += reward
+        steps += 1
+        done = terminated or truncated
+    return total, info, steps
+
+
+def shapely_legal(netlist: netlists.Netlist, placement: Placement, tol: float = 1e-6) -> bool:
+    """Independent oracle: placed hard macros inside the die and pairwise overlap-free."""
+    canvas = netlist.canvas
+    die = box(canvas.x_min, canvas.y_min, canvas.x_max, canvas.y_max)
+    nodes = np.flatnonzero(placement.placed & (netlist.node_kinds == int(NodeKind.HARD_MACRO)))
+    foot = placement.footprints(netlist, nodes)
+    boxes = [
+        box(x - w / 2, y - h / 2, x + w / 2, y + h / 2)
+        for (x, y), (w, h) in zip(placement.positions[nodes], foot, strict=True)
+    ]
+    for i, a in enumerate(boxes):
+        if a.difference(die).area > tol:
+            return False
+        for b in boxes[i + 1 :]:
+            if a.intersection(b).area > tol:
+                return False
+    return True
+
+
+# -- conformance ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("design", ["n10", "ct_sample_clustered"])
+def test_gymnasium_check_env__passes(design):
+    from gymnasium.utils.env_checker import check_env
+
+    env = gym.make(ENV_ID, netlist=design, grid=32, render_mode="rgb_array")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        check_env(env.unwrapped, skip_render_check=False)
+    assert [str(w.message) for w in caught] == []
+
+
+def test_sb3_check_env__passes_for_registered_id():
+    from stable_baselines3.common.env_checker import check_env
+
+    env = gym.make(ENV_ID, netlist="ami33", grid=32)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        check_env(env, warn=True)
+    # Expected: the (rows, cols) maps and the (n, 5) feature table are neither images nor 1-D.
+    unexpected = [str(w.message) for w in caught if "unconventional shape" not in str(w.message)]
+    assert unexpected == []
+
+
+def test_action_masks__safe_before_reset_and_match_observation():
+    env = MacroPlacementEnv(netlist="n10", grid=16)
+    mask = env.action_masks()
+    assert mask.dtype == np.bool_ and mask.shape == (16 * 16,) and mask.any()
+    obs, _ = env.reset(seed=0)
+    np.testing.assert_array_equal(obs["position_mask"].reshape(-1) > 0, mask)
+    assert env.observation_space.contains(obs)
+
+
+def test_module_colon_id__makes_the_env():
+    env = gym.make("placement_env:MacroPlacement-v0", netlist="n10", grid=8)
+    assert isinstance(env.unwrapped, MacroPlacementEnv)
+
+
+# -- rollouts, legality, invariant ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("design", "grid"),
+    [("n10", 32), ("n30", 32), ("ami33", 32), ("ct_sample_clustered", 32), ("ibm01", 32)],
+)
+def test_masked_random_rollout__legal_and_return_is_minus_cost(design, grid):
+    env = MacroPlacementEnv(netlist=design, grid=grid)
+    for seed in range(2):
+        total, info, steps = rollout(env, seed)
+        assert total == pytest.approx(-info["cost"], rel=1e-9, abs=1e-12)
+        assert not info["invalid_action"]
+        placement = env.placement
+        report = check_legality(env.netlist, placement, allow_unplaced=info["dead_end"])
+        assert report.n_overlapping_pairs == 0 and report.n_out_of_die == 0
+        assert shapely_legal(env.netlist, placement)
+        assert info["hpwl"] == pytest.approx(hpwl(env.netlist, placement), rel=1e-9)
+        assert info["n_placed"] == steps if not info["dead_end"] else info["n_placed"] <= steps
+        if not info["dead_end"]:
+            assert steps == len(env.macros) and info["penalty"] == 0.0
+
+
+def test_proxy_reward__sparse_and_return_is_minus_proxy():
+    from placement_env.proxy_cost import proxy_cost
+
+    design = netlists.load("ct_sample_clustered")
+    env = MacroPlacementEnv(netlist=design, grid=32, reward="proxy")
+    rng = np.random.default_rng(0)
+    env.reset(seed=0)
+    rewards, done, info = [], False, {}
+    while not done:
+        action = int(rng.choice(np.flatnonzero(env.action_masks())))
+        _, reward, done, _, info = env.step(action)
+        rewards.append(reward)
+    assert all(r == 0.0 for r in rewards[:-1])
+    expected = proxy_cost(design.netlist, env.final_placement(), design.plc).proxy
+    assert info["proxy"] == pytest.approx(expected)
+    assert sum(rewards) == pytest.approx(-info["cost"])
+    assert info["cost"] == pytest.approx(expected + info["penalty"])
+
+
+def test_invalid_action__terminates_with_penalty_and_unchanged_placement():
+    env = MacroPlacementEnv(netlist="n10", grid=16)
+    env.reset(seed=0)
+    first = int(np.flatnonzero(env.action_masks())[0])
+    _, r1, *_ = env.step(first)
+    before = env.placement
+    illegal = np.flatnonzero(~env.action_masks())
+    assert len(illegal)
+    _, r2, terminated, truncated, info = env.step(int(illegal[0]))
+    assert terminated and not truncated and info["invalid_action"]
+    assert env.placement.same_as(before)
+    assert 0 < info["penalty"] <= 1.0
+    assert r1 + r2 == pytest.approx(-info["cost"])
+    assert info["cost"] == pytest.approx(info["hpwl_cost"] + info["penalty"])
+    assert env.action_masks().all()  # ended: anything goes for a next-step autoreset
+
+
+def test_dead_end__terminates_with_penalty_for_unplaced_area():
+    # Two 60x60 macros on a 100x100 canvas: after the first, the second never fits.
+    nodes = [
+        Node("a", NodeKind.HARD_MACRO, 60.0, 60.0),
+        Node("b", NodeKind.HARD_MACRO, 60.0, 60.0),
+    ]
+    nets = [Net("n", (Pin("a"), Pin("b")))]
+    netlist = netlists.Netlist.from_records("dead", Canvas(100.0, 100.0), nodes, nets)
+    env = MacroPlacementEnv(netlist=netlist, grid=10)
+    total, info, steps = rollout(env, 0)
+    assert steps == 1 and info["dead_end"] and not info["invalid_action"]
+    assert info["unplaced_area_fraction"] == pytest.approx(0.5)
+    assert info["penalty"] == pytest.approx(0.5)
+    assert total == pytest.approx(-info["cost"])
+
+
+def test_grid_224__runs_and_density_covers_the_macro_area():
+    env = MacroPlacementEnv(netlist="n10", grid=224)
+    assert env.action_space.n == 224 * 224
+    rng = np.random.default_rng(0)
+    obs, _ = env.reset(seed=0)
+    done = False
+    while not done:
+        obs, _, done, _, info = env.step(int(rng.choice(np.flatnonzero(env.action_masks()))))
+    placed = env.macros[: info["n_placed"]]
+    area = env.netlist.node_sizes[placed].prod(axis=1).sum()
+    assert obs["density"].sum() * env.grid.cell_area == pytest.approx(area, rel=1e-5)
+    assert obs["macro_features"][: info["n_placed"], 2].all()
+
+
+def test_proxy_reward_on_ariane133__return_is_minus_cost():
+    env = MacroPlacementEnv(netlist="ariane133_ng45", grid=32, reward="proxy")
+    total, info, _ = rollout(env, 0)
+    assert total == pytest.approx(-info["cost"])
+    assert shapely_legal(env.netlist, env.placement)
+
+
+# -- determinism -----------------------------------------------------------------------------------
+
+
+def test_same_seed__lockstep_identical_episodes():
+    a = gym.make(ENV_ID, netlist="ami33", grid=24)
+    b = gym.make(ENV_ID, netlist="ami33", grid=24)
+    obs_a, _ = a.reset(seed=3)
+    obs_b, _ = b.reset(seed=3)
+    rng = np.random.default_rng(3)
+    done = False
+    while not done:
+        assert a.observation_space.contains(obs_a)
+        for key in obs_a:
+            np.testing.assert_array_equal(obs_a[key], obs_b[key])
+        action = int(rng.choice(np.flatnonzero(a.unwrapped.action_masks())))
+        obs_a, ra, done, _, info_a = a.step(action)
+        obs_b, rb, done_b, _, info_b = b.step(action)
+        assert ra == rb and done == done_b
+    assert info_a == info_b
+
+
+# -- a design with one legal layout ---------------------------------------------------------------
+
+
+def _tiling_design() -> Design:
+    names = ["m0", "m1", "m2", "m3"]
+    nodes = [Node(n, NodeKind.HARD_MACRO, 50.0, 50.0) for n in names]
+    nodes.append(Node("p", NodeKind.PORT, 0.0, 0.0, fixed=True))
+    nets = [
+        Net("a", (Pin("m0"), Pin("m1"), Pin("p"))),
+        Net("b", (Pin("m2"), Pin("m3"))),
+        Net("c", (Pin("m1"), Pin("m2"))),
+    ]
+    netlist = netlists.Netlist.from_records("tiles", Canvas(100.0, 100.0), nodes, nets)
+    placement = Placement.empty(netlist).with_positions([4], [[0.0, 0.0]])
+    return Design(netlist, placement)
+
+
+def test_single_legal_layout__masked_random_actions_always_tile_the_canvas():
+    env = MacroPlacementEnv(netlist=_tiling_design(), grid=2)
+    for seed in range(20):
+        total, info, steps = rollout(env, seed)
+        assert steps == 4 and not info["dead_end"]
+        centres = {tuple(p) for p in env.placement.positions[:4]}
+        assert centres == {(25.0, 25.0), (25.0, 75.0), (75.0, 25.0), (75.0, 75.0)}
+        assert check_legality(env.netlist, env.placement).is_legal
+        assert total == pytest.approx(-info["cost"])
+
+
+# -- arguments -----------------------------------------------------------------------------------
+
+
+def test_unknown_design__raises_unknown_design_error():
+    with pytest.raises(netlists.UnknownDesignError):
+        MacroPlacementEnv(netlist="no_such_design_xyz")
+
+
+def test_grid_too_coarse_for_largest_macro__raises_value_error():
+    # A 90x90 macro on a 100x100 canvas needs a centre within [45, 55]: a 2x2 grid has none.
+    nodes = [Node("big", NodeKind.HARD_MACRO, 90.0, 90.0)]
+    netlist = netlists.Netlist.from_records("big", Canvas(100.0, 100.0), nodes, [])
+    assert MacroPlacementEnv(netlist=netlist, grid=1).action_masks().all()
+    with pytest.raises(ValueError, match="finer grid"):
+        MacroPlacementEnv(netlist=netlist, grid=2)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"reward": "bogus"}, "unknown reward"),
+        ({"order": "bogus"}, "unknown order"),
+        ({"render_mode": "ansi"}, "unknown render_mode"),
+        ({"reward": "proxy"}, r"\.plc"),
+        ({"grid": (4, 4, 4)}, "grid"),
+    ],
+)
+def test_bad_arguments__raise_value_error(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        MacroPlacementEnv(netlist="n10", **kwargs)
+
+
+def test_import__registers_ids_without_torch():
+    assert ENV_ID in gym.registry and "MacroPlacement-v0" in gym.registry
+
+
+# -- rendering -----------------------------------------------------------------------------------
+
+
+def test_rgb_array_render__uint8_picture():
+    env = MacroPlacementEnv(netlist="n10", grid=16, render_mode="rgb_array")
+    env.reset(seed=0)
+    env.step(int(np.flatnonzero(env.action_masks())[0]))
+    frame = env.render()
+    assert frame.dtype == np.uint8 and frame.ndim == 3 and frame.shape[2] == 3
+    assert (frame != 255).any()
+
+
+# -- vectorisation ---------------------------------------------------------------------------------
+
+
+def _masked_steps(vec_env, masks_fn, n_steps: int, n_envs: int) -> None:
+    rng = np.random.default_rng(0)
+    for _ in range(n_steps):
+        masks = masks_fn()
+        actions = np.array([rng.choice(np.flatnonzero(m)) for m in masks])
+        vec_env.step(actions)
+
+
+def test_dummy_and_sync_vector_envs__step():
+    from stable_baselines3.common.vec_env import DummyVecEnv
+
+    dummy = DummyVecEnv([lambda: gym.make(ENV_ID, netlist="n10", grid=16) for _ in range(2)])
+    dummy.reset()
+    _masked_steps(dummy, lambda: dummy.env_method("action_masks"), 15, 2)
+    dummy.close()
+
+    sync = gym.vector.SyncVectorEnv(
+        [lambda: gym.make(ENV_ID, netlist="n10", grid=16) for _ in range(2)]
+    )
+    sync.reset(seed=0)
+    _masked_steps(sync, lambda: sync.call("action_masks"), 15, 2)
+    sync.close()
+
+
+def test_subproc_vec_env__string_id_steps():
+    from stable_baselines3.common.env_util import make_vec_env
+    from stable_baselines3.common.vec_env import SubprocVecEnv
+
+    vec = make_vec_env(
+        "placement_env:MacroPlacement-v0",
+        n_envs=2,
+        env_kwargs={"netlist": "n10", "grid": 16},
+        vec_env_cls=SubprocVecEnv,
+    )
+    try:
+        obs = vec.reset()
+        assert obs["position_mask"].shape == (2, 16, 16)
+        _masked_steps(vec, lambda: vec.env_method("action_masks"), 3, 2)
+    finally:
+        vec.close()

@@ -19,8 +19,8 @@ JSON keys (lengths in microns, areas in square microns):
     densities over all blocks);
     legal (hard macros: no overlap, inside the die), overlapping_pairs, overlap_area,
     out_of_die, out_of_die_area; die_area, block_area, utilisation, bbox_area, whitespace;
-    for designs with timing arcs (NanGate45 metal3 wire model): worst_slack_ns, wns_ns, tns_ns,
-    min_period_ns, fmax_mhz, critical_path (block names);
+    for designs with timing arcs (``--wire-model``, default NanGate45 metal3): worst_slack_ns,
+    wns_ns, tns_ns, min_period_ns, fmax_mhz, critical_path (block names);
     seconds (time to score).
 """
 
@@ -38,11 +38,32 @@ from placement_env.grid import Grid
 from placement_env.legality import area_report, check_legality
 from placement_env.maps import density_map, rudy_map, top_fraction_mean
 from placement_env.proxy_cost import proxy_cost
-from placement_env.timing import analyse_timing
+from placement_env.timing import NANGATE45, WIRE_MODELS, WireModel, analyse_timing
 from placement_env.wirelength import hpwl, macro_hpwl, steiner_wirelength
 
 
-def evaluate(design: netlists.Design, placement: netlists.Placement, bins: int) -> dict:
+def wire_model(name: str) -> WireModel:
+    """A wire model by name: one of :data:`WIRE_MODELS` or an ``accel`` technology (``28nm``...).
+
+    Raises:
+        ValueError: An unknown name (the message lists the known ones).
+    """
+    import accel
+
+    if name in WIRE_MODELS:
+        return WIRE_MODELS[name]
+    if name in accel.TECHNOLOGIES:
+        return accel.technology(name).wire_model()
+    known = ", ".join([*WIRE_MODELS, *accel.TECHNOLOGIES])
+    raise ValueError(f"unknown wire model {name!r}; known: {known}")
+
+
+def evaluate(
+    design: netlists.Design,
+    placement: netlists.Placement,
+    bins: int,
+    wire: WireModel = NANGATE45,
+) -> dict:
     """Every metric of ``placement`` as a flat dictionary (see the module docstring)."""
     start = time.perf_counter()
     netlist = design.netlist
@@ -87,7 +108,7 @@ def evaluate(design: netlists.Design, placement: netlists.Placement, bins: int) 
         whitespace=area.whitespace,
     )
     if netlist.timing is not None:
-        timing = analyse_timing(netlist, placement)
+        timing = analyse_timing(netlist, placement, wire)
         result.update(
             worst_slack_ns=timing.worst_slack_ns,
             wns_ns=timing.wns_ns,
@@ -106,14 +127,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--placement", help="placement file (.plc, .pl, .json) to score")
     parser.add_argument("--grid", type=int, default=64, help="bins per side without a .plc grid")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument(
+        "--wire-model",
+        default=NANGATE45.name,
+        help="wire delay model for timing: a placement_env.timing preset or an accel "
+        "technology (28nm, 16nm, 7nm; use the chip's own for accel designs)",
+    )
     args = parser.parse_args(argv)
     try:
         design = netlists.load(args.netlist)
         placement = design.placement
         if args.placement:
             placement = netlists.read_placement(args.placement, design.netlist)
-        result = evaluate(design, placement, args.grid)
-    except netlists.NetlistError as error:
+        result = evaluate(design, placement, args.grid, wire_model(args.wire_model))
+    except (netlists.NetlistError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     result["placement"] = str(Path(args.placement)) if args.placement else "as shipped"

@@ -66,7 +66,9 @@ def test_evaluate_placement__reports_timing_for_a_design_with_arcs(tmp_path):
         "pins": [{"node": "A", "direction": "output"}, {"node": "B", "direction": "input"}],
         "nets": [{"name": "bus", "pins": [0, 1], "driver": 0, "weight": 32}],
         "timing": {
-            "clock_period_ns": 1.0, "clock_to_q_ns": 0.1, "setup_ns": 0.05,
+            "clock_period_ns": 1.0,
+            "clock_to_q_ns": 0.1,
+            "setup_ns": 0.05,
             "sequential": ["A", "B"],
             "arcs": [{"name": "A->B", "from_pin": 0, "to_pin": 1, "before_ns": 0.2}],
         },
@@ -81,3 +83,37 @@ def test_evaluate_placement__reports_timing_for_a_design_with_arcs(tmp_path):
     assert metrics["worst_slack_ns"] == pytest.approx(1.0 - 0.62)
     assert metrics["critical_path"] == ["A", "B"]
     assert metrics["hpwl"] == pytest.approx(32 * 2000)
+
+
+def test_evaluate_placement__tpu_v1_reference_with_its_own_wire_model(tmp_path):
+    design, reference = tmp_path / "tpu_v1.json", tmp_path / "tpu_v1_reference.json"
+    built = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "accel",
+            "build",
+            "tpu_v1",
+            "--out",
+            str(design),
+            "--reference-placement",
+            str(reference),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert built.returncode == 0, built.stderr
+    result = _evaluate(
+        "--netlist", str(design), "--placement", str(reference), "--wire-model", "28nm", "--json"
+    )
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads(result.stdout)
+    assert metrics["legal"] is True
+    assert metrics["fmax_mhz"] == pytest.approx(700, rel=0.05)
+
+
+def test_evaluate_placement__unknown_wire_model_lists_the_known_ones():
+    result = _evaluate("--netlist", "n10", "--wire-model", "bogus")
+    assert result.returncode == 2 and "known: nangate45_metal3" in result.stderr

@@ -14,6 +14,7 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/python -m netlists demo --out demo_out
+	$(BIN)/python -m accel report tpu_v1
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2

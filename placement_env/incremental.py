@@ -12,6 +12,7 @@ All three are exact and are checked against full recomputation in the tests.
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from netlists import Netlist, NodeKind, Orientation, Placement
@@ -90,6 +91,17 @@ def wire_mask(
     return (weights @ grow_y)[:, None] + (weights @ grow_x)[None, :]
 
 
+@numba.njit(cache=True)
+def _paint_rectangles(
+    rows: int, cols: int, y0: np.ndarray, y1: np.ndarray, x0: np.ndarray, x1: np.ndarray
+) -> np.ndarray:  # pragma: no cover - jitted
+    """(rows, cols) bool, True inside any index rectangle [y0, y1) x [x0, x1)."""
+    mask = np.zeros((rows, cols), dtype=np.bool_)
+    for k in range(len(y0)):
+        mask[y0[k] : y1[k], x0[k] : x1[k]] = True
+    return mask
+
+
 def position_mask(
     netlist: Netlist,
     placement: Placement,
@@ -101,8 +113,8 @@ def position_mask(
     """(rows, cols) bool: True where ``node`` centred on the cell is inside the die and overlaps
     (with positive area) no placed node of the ``blockers`` kinds other than itself.
 
-    A placed blocker forbids the cell centres strictly inside its Minkowski sum with the node,
-    marked with a 2-D difference array: O(blockers + cells).
+    A placed blocker forbids the cell centres strictly inside its Minkowski sum with the node: an
+    index rectangle found by binary search, painted by a compiled loop.
     """
     placement.check_matches(netlist)
     xs, ys = grid.cell_centres()
@@ -127,15 +139,9 @@ def position_mask(
     y_first = np.searchsorted(ys, centres[:, 1] - reach[:, 1], side="right")
     y_stop = np.searchsorted(ys, centres[:, 1] + reach[:, 1], side="left")
     live = (x_first < x_stop) & (y_first < y_stop) & (reach > 0).all(axis=1)
-    width_1 = grid.cols + 1
-    y0, y1, x0, x1 = y_first[live], y_stop[live], x_first[live], x_stop[live]
-    corners = np.concatenate(
-        [y0 * width_1 + x0, y1 * width_1 + x1, y0 * width_1 + x1, y1 * width_1 + x0]
+    blocked = _paint_rectangles(
+        grid.rows, grid.cols, y_first[live], y_stop[live], x_first[live], x_stop[live]
     )
-    signs = np.repeat([1, 1, -1, -1], len(y0))
-    size = (grid.rows + 1) * width_1
-    diff = np.bincount(corners, weights=signs, minlength=size).reshape(grid.rows + 1, width_1)
-    blocked = diff.cumsum(axis=0).cumsum(axis=1)[: grid.rows, : grid.cols] > 0.5
     return fits_y[:, None] & fits_x[None, :] & ~blocked
 
 

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 
-@pytest.mark.parametrize("package", ["netlists", "accel", "placement_env"])
+@pytest.mark.parametrize("package", ["netlists", "accel", "placement_env", "agents"])
 def test_import__does_not_pull_in_torch(package):
     if importlib.util.find_spec(package) is None:
         pytest.skip(f"{package} is not written yet")

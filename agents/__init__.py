@@ -1,0 +1,28 @@
+"""Baseline macro placers behind one interface, and a registry of them by name.
+
+``make_placer(name).place(design, rng, Budget(evaluations=...))`` returns a
+:class:`~agents.base.PlacerResult`; :data:`PLACERS` lists the names.
+"""
+
+from agents import annealing, evolution, greedy, random_placer  # noqa: F401  (register)
+from agents.base import (
+    PLACERS,
+    Budget,
+    MacroProblem,
+    Placer,
+    PlacerError,
+    PlacerResult,
+    PlacerStats,
+    make_placer,
+)
+
+__all__ = [
+    "PLACERS",
+    "Budget",
+    "MacroProblem",
+    "Placer",
+    "PlacerError",
+    "PlacerResult",
+    "PlacerStats",
+    "make_placer",
+]

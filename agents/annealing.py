@@ -1,0 +1,180 @@
+"""Simulated annealing over hard-macro positions (Circuit Training / TILOS style moves).
+
+Starts from the greedy wire-mask placement and keeps it legal throughout: a move is proposed,
+checked cheaply against the other hard macros and the die, and only a legal move is scored
+(incremental HPWL through :func:`placement_env.incremental.hpwl_delta`) and accepted by the
+Metropolis rule. Moves: *shift* (a random step that shrinks as the temperature falls), *swap*
+(two macros exchange centres), *move* (to a uniformly random spot in the die) and *flip* (an
+orientation of the same footprint: N/S/FN/FS or E/W/FE/FW). Geometric cooling from a start
+temperature at which an average uphill move is accepted one time in five (the start is already
+good) down to 1/1000 of it,
+over the budget. The best placement seen is returned. Deterministic for a seed under an
+evaluation budget.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from agents.base import Budget, MacroProblem, Meter, Placer, PlacerResult, PlacerStats, register
+from agents.greedy import greedy_sub_placement
+from netlists import Design, NodeKind, Placement
+from placement_env.incremental import hpwl_delta
+from placement_env.wirelength import hpwl
+
+MOVES = ("shift", "swap", "move", "flip")
+_FLIPS = {0: (1, 4, 5), 1: (0, 4, 5), 4: (0, 1, 5), 5: (0, 1, 4),
+          2: (3, 6, 7), 3: (2, 6, 7), 6: (2, 3, 7), 7: (2, 3, 6)}  # fmt: skip
+
+
+class _Boxes:
+    """Centres and half-footprints of every placed hard macro, for O(m) legality checks."""
+
+    def __init__(self, problem: MacroProblem, placement: Placement, tol: float = 1e-9) -> None:
+        sub = problem.sub
+        hard = np.flatnonzero(placement.placed & (sub.node_kinds == int(NodeKind.HARD_MACRO)))
+        self.row = np.full(sub.num_nodes, -1, dtype=np.int64)
+        self.row[hard] = np.arange(len(hard))
+        self.centre = placement.positions[hard].copy()
+        self.half = placement.footprints(sub, hard) / 2
+        canvas = sub.canvas
+        self.low = np.array([canvas.x_min, canvas.y_min])
+        self.high = np.array([canvas.x_max, canvas.y_max])
+        self.tol = tol
+
+    def fits(self, node: int, centre: np.ndarray, ignore: tuple[int, ...] = ()) -> bool:
+        """Whether ``node`` centred at ``centre`` is inside the die and clear of the others."""
+        k = self.row[node]
+        half = self.half[k]
+        if ((centre - half) < self.low - self.tol).any() or (
+            (centre + half) > self.high + self.tol
+        ).any():
+            return False
+        gap = np.abs(self.centre - centre) - (self.half + half)
+        clash = (gap < -self.tol).all(axis=1)
+        clash[k] = False
+        for other in ignore:
+            clash[self.row[other]] = False
+        return not clash.any()
+
+
+@register
+class AnnealingPlacer(Placer):
+    """Simulated annealing from the greedy placement.
+
+    Args:
+        grid: Cells per side of the greedy start's grid.
+        move_weights: Relative frequencies of shift, swap, move, flip.
+        context: ``"placed"`` or ``"macros"`` (see :mod:`agents.base`).
+        default_evaluations: Budget when the caller gives none.
+    """
+
+    name = "annealing"
+
+    def __init__(
+        self,
+        grid: int = 64,
+        move_weights: tuple[float, float, float, float] = (0.5, 0.2, 0.2, 0.1),
+        context: str = "placed",
+        default_evaluations: int = 2000,
+    ) -> None:
+        self.grid_size = grid
+        weights = np.asarray(move_weights, dtype=float)
+        self.move_p = weights / weights.sum()
+        self.context = context
+        self.default_evaluations = default_evaluations
+
+    def place(self, design: Design, rng: np.random.Generator, budget: Budget) -> PlacerResult:
+        meter = Meter(budget.or_default(self.default_evaluations))
+        problem = MacroProblem(design, self.context)
+        current, _, _ = greedy_sub_placement(problem, self.grid_size)
+        meter.spend(1)
+        sub = problem.sub
+        start_cost = hpwl(sub, current)
+        boxes = _Boxes(problem, current)
+        macros = problem.local
+        canvas = sub.canvas
+        span = np.array([canvas.width, canvas.height])
+
+        def propose(radius: float) -> tuple[list[int], np.ndarray, np.ndarray | None] | None:
+            kind = MOVES[int(rng.choice(len(MOVES), p=self.move_p))]
+            node = int(macros[rng.integers(len(macros))])
+            pos = current.positions[node]
+            if kind == "flip":
+                options = _FLIPS[int(current.orientations[node])]
+                new = options[int(rng.integers(len(options)))]
+                return [node], pos[None, :].copy(), np.array([new])
+            if kind == "swap":
+                if len(macros) < 2:
+                    return None
+                other = int(macros[rng.integers(len(macros))])
+                if other == node:
+                    return None
+                a, b = current.positions[other].copy(), pos.copy()
+                ka, kb = boxes.row[node], boxes.row[other]
+                saved = boxes.centre[[ka, kb]].copy()
+                boxes.centre[ka], boxes.centre[kb] = a, b
+                ok = boxes.fits(node, a) and boxes.fits(other, b)
+                boxes.centre[[ka, kb]] = saved
+                return ([node, other], np.stack([a, b]), None) if ok else None
+            if kind == "shift":
+                target = pos + rng.uniform(-1.0, 1.0, 2) * radius * span
+            else:  # move
+                half = boxes.half[boxes.row[node]]
+                target = rng.uniform(
+                    boxes.low + half, np.maximum(boxes.high - half, boxes.low + half)
+                )
+            return ([node], target[None, :], None) if boxes.fits(node, target) else None
+
+        # Start temperature: an average uphill move accepted with probability 1/5.
+        ups = []
+        for _ in range(200):
+            move = propose(0.1)
+            if move is None:
+                continue
+            meter.spend(1)
+            delta = hpwl_delta(sub, current, *move)
+            if delta > 0:
+                ups.append(delta)
+            if len(ups) >= 20 or meter.exhausted():
+                break
+        t_start = (float(np.mean(ups)) if ups else max(start_cost, 1.0) * 1e-3) / math.log(5)
+        t_end = t_start * 1e-3
+        cost = best_cost = start_cost
+        best = current
+        accepted = proposed = 0
+        attempts = 0
+        while not meter.exhausted():
+            attempts += 1
+            if attempts > 50 * max(meter.evaluations, 100):
+                break  # nothing legal to propose
+            frac = meter.fraction()
+            temperature = t_start * (t_end / t_start) ** frac
+            move = propose(max(0.3 * (1.0 - frac), 0.005))
+            if move is None:
+                continue
+            meter.spend(1)
+            proposed += 1
+            delta = hpwl_delta(sub, current, *move)
+            if delta <= 0 or rng.random() < math.exp(-delta / temperature):
+                nodes, positions, orientations = move
+                current = current.with_positions(nodes, positions, orientations)
+                for node, pos in zip(nodes, positions, strict=True):
+                    boxes.centre[boxes.row[node]] = pos
+                cost += delta
+                accepted += 1
+                if cost < best_cost - 1e-9 * max(abs(best_cost), 1.0):
+                    best_cost, best = cost, current
+        final = hpwl(sub, best)
+        stats = PlacerStats(
+            evaluations=meter.evaluations,
+            seconds=meter.seconds,
+            notes=(
+                f"start_hpwl={start_cost:.6g}",
+                f"best_hpwl={final:.6g}",
+                f"accepted={accepted}/{proposed}",
+            ),
+        )
+        return PlacerResult(problem.to_full(best), stats)

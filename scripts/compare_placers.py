@@ -1,0 +1,236 @@
+"""Compare baseline placers: placers x designs x seeds under one budget, in parallel.
+
+Writes ``results.csv`` (one row per run and per shipped reference placement), ``results.md`` (mean
++- std per design x placer, also printed), every placement in the design's own format (``.plc``
+for designs with ``.plc`` settings, ``.pl`` for Bookshelf, ``.json`` otherwise) so that
+``scripts/evaluate_placement.py`` can re-score it, and a PNG of the best layout per design.
+
+    python scripts/compare_placers.py                      # quick default run (< 1 minute)
+    python scripts/compare_placers.py --designs ibm01 ibm02 --placers greedy annealing \
+        --seeds 5 --budget-seconds 60 --out compare_out
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import platform
+import statistics
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+
+import numpy as np
+
+import netlists
+from netlists import Design, NodeKind, Placement
+from placement_env.legality import check_legality
+from placement_env.proxy_cost import proxy_cost
+from placement_env.wirelength import hpwl, macro_hpwl
+
+DEFAULT_DESIGNS = ["n30", "ct_sample_clustered", "ami33"]
+DEFAULT_PLACERS = ["random", "greedy", "annealing"]
+FIELDS = [
+    "design", "placer", "seed", "hpwl", "macro_hpwl", "proxy", "legal", "overlap_area",
+    "evaluations", "seconds", "machine", "file",
+]  # fmt: skip
+METRICS = ["hpwl", "macro_hpwl", "proxy", "overlap_area", "seconds"]
+MACHINE = f"{platform.node()} ({platform.machine()}, {os.cpu_count()} cpus)"
+
+_DESIGNS: dict[str, Design] = {}
+
+
+def _design(name: str) -> Design:
+    if name not in _DESIGNS:
+        _DESIGNS[name] = netlists.load(name)
+    return _DESIGNS[name]
+
+
+def _suffix(design: Design) -> str:
+    if design.plc is not None:
+        return ".plc"
+    if design.netlist.canvas.rows:
+        return ".pl"
+    return ".json"
+
+
+def _label(name: str) -> str:
+    return Path(name).name.split(".")[0] if os.sep in name or "." in name else name
+
+
+def score(design: Design, placement: Placement) -> dict[str, object]:
+    """The table's metrics of one placement (every cost from ``placement_env``)."""
+    nl = design.netlist
+    report = check_legality(nl, placement)
+    proxy = proxy_cost(nl, placement, design.plc).proxy if design.plc is not None else ""
+    return {
+        "hpwl": hpwl(nl, placement),
+        "macro_hpwl": macro_hpwl(nl, placement),
+        "proxy": proxy,
+        "legal": bool(report.is_legal),
+        "overlap_area": report.overlap_area,
+    }
+
+
+def run_one(name: str, placer: str, seed: int, budget: tuple, out: str) -> tuple[dict, Placement]:
+    """One placer run (in a worker process): scores it and writes its placement file."""
+    import agents
+
+    design = _design(name)
+    start = time.perf_counter()
+    result = agents.make_placer(placer).place(
+        design, np.random.default_rng(seed), agents.Budget(*budget)
+    )
+    seconds = time.perf_counter() - start
+    path = Path(out) / "placements" / f"{_label(name)}_{placer}_s{seed}{_suffix(design)}"
+    netlists.write_design(Design(design.netlist, result.placement, design.plc), path)
+    row = {
+        "design": _label(name),
+        "placer": placer,
+        "seed": seed,
+        **score(design, result.placement),
+    }
+    row.update(
+        evaluations=result.stats.evaluations, seconds=seconds, machine=MACHINE, file=str(path)
+    )
+    return row, result.placement
+
+
+def reference_rows(name: str) -> list[tuple[dict, Placement]]:
+    """The design's shipped placement (when its macros are all placed) and named references."""
+    design = _design(name)
+    nl = design.netlist
+    movable = (nl.node_kinds == int(NodeKind.HARD_MACRO)) & ~nl.node_fixed
+    found: list[tuple[str, Placement]] = []
+    if design.placement.placed[movable].all():
+        found.append(("ref:shipped", design.placement))
+    for ref, path in sorted(design.reference_placements.items()):
+        found.append((f"ref:{ref}", netlists.read_placement(path, nl)))
+    rows = []
+    for label, placement in found:
+        row = {"design": _label(name), "placer": label, "seed": "", **score(design, placement)}
+        row.update(evaluations="", seconds="", machine=MACHINE, file="")
+        rows.append((row, placement))
+    return rows
+
+
+def _fmt(values: list[float]) -> str:
+    if not values:
+        return "-"
+    mean = statistics.fmean(values)
+    std = statistics.stdev(values) if len(values) > 1 else 0.0
+    return f"{mean:.6g} ± {std:.3g}" if std else f"{mean:.6g}"
+
+
+def markdown(rows: list[dict]) -> str:
+    """Mean ± std per design x placer."""
+    head = ["design", "placer", "runs", "legal", *METRICS]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for row in rows:
+        groups.setdefault((row["design"], row["placer"]), []).append(row)
+    for (design, placer), group in groups.items():
+        cells = [design, placer, str(len(group)), f"{sum(r['legal'] for r in group)}/{len(group)}"]
+        for metric in METRICS:
+            cells.append(_fmt([float(r[metric]) for r in group if r[metric] != ""]))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--designs", nargs="+", default=DEFAULT_DESIGNS, help="names or paths")
+    parser.add_argument("--placers", nargs="+", default=DEFAULT_PLACERS)
+    parser.add_argument("--seeds", type=int, default=2, help="seeds 0..N-1 per design x placer")
+    parser.add_argument("--budget-seconds", type=float, default=None, help="per run")
+    parser.add_argument("--budget-evaluations", type=int, default=None, help="per run")
+    parser.add_argument("--out", default="compare_out", help="output directory")
+    parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
+    parser.add_argument("--no-progress", action="store_true")
+    args = parser.parse_args(argv)
+
+    import agents
+
+    unknown = [p for p in args.placers if p not in agents.PLACERS]
+    if unknown:
+        parser.error(f"unknown placer(s) {unknown}; known: {', '.join(sorted(agents.PLACERS))}")
+    if args.seeds < 1:
+        parser.error("--seeds must be at least 1")
+    if args.budget_seconds is None and args.budget_evaluations is None:
+        args.budget_evaluations = 300
+    try:
+        budget = agents.Budget(args.budget_evaluations, args.budget_seconds)
+    except agents.PlacerError as error:
+        parser.error(str(error))
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+
+    results: list[tuple[dict, Placement]] = []
+    for name in args.designs:
+        results.extend(reference_rows(name))
+    jobs = [(d, p, s) for d in args.designs for p in args.placers for s in range(args.seeds)]
+    budget_args = (budget.evaluations, budget.seconds)
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(jobs), desc="placing", disable=args.no_progress, file=sys.stderr)
+    with ProcessPoolExecutor(max_workers=max(1, args.workers)) as pool:
+        futures = {
+            pool.submit(run_one, d, p, s, budget_args, str(out)): (d, p, s) for d, p, s in jobs
+        }
+        for future in as_completed(futures):
+            results.append(future.result())
+            bar.update()
+    bar.close()
+    order = {
+        (d, p): i
+        for i, (d, p) in enumerate((_label(d), p) for d in args.designs for p in args.placers)
+    }
+    results.sort(
+        key=lambda rp: (
+            rp[0]["design"],
+            order.get((rp[0]["design"], rp[0]["placer"]), -1),
+            str(rp[0]["seed"]),
+        )
+    )
+    rows = [row for row, _ in results]
+
+    with open(out / "results.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=FIELDS)
+        writer.writeheader()
+        writer.writerows(rows)
+    from netlists.render import save_placement_png
+
+    for name in args.designs:
+        design = _design(name)
+        label = _label(name)
+        runs = [
+            (r, p) for r, p in results if r["design"] == label and r["legal"] and r["seed"] != ""
+        ]
+        if not runs:
+            continue
+        key = "proxy" if design.plc is not None else "hpwl"
+        row, placement = min(runs, key=lambda rp: float(rp[0][key]))
+        save_placement_png(
+            design.netlist,
+            placement,
+            out / f"{label}_best.png",
+            title=f"{label}: {row['placer']} seed {row['seed']} ({key} {float(row[key]):.6g})",
+        )
+    elapsed = time.perf_counter() - started
+    budget_text = f"{budget.evaluations} evaluations" if budget.evaluations else ""
+    if budget.seconds:
+        budget_text += (", " if budget_text else "") + f"{budget.seconds:g} s"
+    table = (
+        f"Budget per run: {budget_text}; seeds: {args.seeds}; {args.workers} workers; "
+        f"{elapsed:.1f} s in all on {MACHINE}.\n\n" + markdown(rows)
+    )
+    (out / "results.md").write_text(table)
+    print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,40 @@
+"""scripts/compare_placers.py end to end on a tiny configuration."""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "compare_placers.py"
+
+
+def test_compare_placers__writes_csv_markdown_placements_and_pictures(tmp_path):
+    out = tmp_path / "cmp"
+    cmd = [
+        sys.executable, str(SCRIPT), "--designs", "n10", "ct_sample_clustered",
+        "--placers", "random", "greedy", "annealing", "--seeds", "2",
+        "--budget-evaluations", "60", "--out", str(out), "--no-progress",
+    ]  # fmt: skip
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    with open(out / "results.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    runs = [r for r in rows if not r["placer"].startswith("ref:")]
+    assert len(runs) == 2 * 3 * 2
+    assert all(r["legal"] == "True" for r in runs)
+    assert any(r["placer"] == "ref:initial" for r in rows)
+    assert all(r["proxy"] for r in rows if r["design"] == "ct_sample_clustered")
+    assert "| n10 | greedy |" in (out / "results.md").read_text()
+    assert "| n10 | greedy |" in done.stdout
+    assert (out / "placements" / "n10_greedy_s0.json").exists()
+    assert (out / "placements" / "ct_sample_clustered_annealing_s1.plc").exists()
+    assert (out / "n10_best.png").exists()
+
+
+def test_compare_placers__unknown_placer_is_a_clear_error(tmp_path):
+    cmd = [sys.executable, str(SCRIPT), "--placers", "nope", "--out", str(tmp_path)]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode != 0
+    assert "unknown placer" in done.stderr and "greedy" in done.stderr

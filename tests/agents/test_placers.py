@@ -1,0 +1,110 @@
+"""Every registered placer: legal, complete, deterministic; greedy beats random; SA keeps its
+start; bad input gives a clear error."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import agents
+import netlists
+from agents import Budget, PlacerError, make_placer
+from netlists import NodeKind
+from placement_env.legality import check_legality
+from placement_env.wirelength import hpwl
+
+DESIGNS = ["n10", "n30", "ami33", "ct_sample_clustered", "ibm01"]
+BUDGET = Budget(evaluations=150)
+#: Per-placer budgets where one evaluation is a full decode (ibm01: ~0.2 s each).
+BUDGETS = {"evolution": Budget(evaluations=4)}
+
+
+@pytest.fixture(scope="module")
+def designs():
+    return {name: netlists.load(name) for name in DESIGNS}
+
+
+@pytest.mark.parametrize("placer", sorted(agents.PLACERS))
+@pytest.mark.parametrize("design_name", DESIGNS)
+def test_placer__legal_complete_and_deterministic(placer, design_name, designs):
+    design = designs[design_name]
+    nl = design.netlist
+    budget = BUDGETS.get(placer, BUDGET)
+    first = make_placer(placer).place(design, np.random.default_rng(3), budget)
+    second = make_placer(placer).place(design, np.random.default_rng(3), budget)
+    movable = (nl.node_kinds == int(NodeKind.HARD_MACRO)) & ~nl.node_fixed
+    assert first.placement.placed[movable].all()
+    assert check_legality(nl, first.placement).is_legal
+    assert first.placement.same_as(second.placement)
+    # Nothing but the movable hard macros moves.
+    shipped = design.placement
+    others = ~movable & shipped.placed
+    assert np.array_equal(first.placement.positions[others], shipped.positions[others])
+    assert first.stats.evaluations >= 1
+
+
+def test_greedy__beats_random_mean_on_n30(designs):
+    design = designs["n30"]
+    greedy = hpwl(design.netlist, make_placer("greedy").place(design, None, BUDGET).placement)
+    randoms = [
+        hpwl(
+            design.netlist,
+            make_placer("random").place(design, np.random.default_rng(s), BUDGET).placement,
+        )
+        for s in range(4)
+    ]
+    assert greedy < np.mean(randoms)
+
+
+@pytest.mark.parametrize("design_name", ["n10", "ami33"])
+def test_annealing__does_not_worsen_its_greedy_start(design_name, designs):
+    design = designs[design_name]
+    start = hpwl(design.netlist, make_placer("greedy").place(design, None, BUDGET).placement)
+    result = make_placer("annealing").place(
+        design, np.random.default_rng(0), Budget(evaluations=400)
+    )
+    assert hpwl(design.netlist, result.placement) <= start + 1e-6
+
+
+def test_annealing__seconds_budget_stops_in_time(designs):
+    result = make_placer("annealing").place(
+        designs["n10"], np.random.default_rng(0), Budget(seconds=0.3)
+    )
+    assert result.stats.seconds < 2.0
+
+
+def test_make_placer__unknown_name_lists_the_known_ones():
+    with pytest.raises(PlacerError, match="greedy"):
+        make_placer("nope")
+
+
+@pytest.mark.parametrize("kwargs", [{"evaluations": 0}, {"seconds": 0.0}, {"seconds": -1.0}])
+def test_budget__zero_or_negative_is_an_error(kwargs):
+    with pytest.raises(PlacerError, match="positive"):
+        Budget(**kwargs)
+
+
+def test_problem__overlapping_fixed_macros_is_an_error(designs):
+    design = designs["n10"]
+    nl = design.netlist
+    hard = np.flatnonzero(nl.node_kinds == int(NodeKind.HARD_MACRO))
+    fixed = nl.node_fixed.copy()
+    fixed[hard[:2]] = True
+    import dataclasses
+
+    pinned = dataclasses.replace(nl, node_fixed=fixed)
+    placement = design.placement.with_positions(
+        hard[:2], np.array([[100.0, 100.0], [100.0, 100.0]])
+    )
+    bad = netlists.Design(pinned, placement)
+    with pytest.raises(PlacerError, match="fixed hard macros"):
+        make_placer("greedy").place(bad, np.random.default_rng(0), BUDGET)
+
+
+def test_evolution__does_not_worsen_its_greedy_start(designs):
+    design = designs["n30"]
+    start = hpwl(design.netlist, make_placer("greedy").place(design, None, BUDGET).placement)
+    result = make_placer("evolution").place(
+        design, np.random.default_rng(0), Budget(evaluations=20)
+    )
+    assert hpwl(design.netlist, result.placement) <= start + 1e-6

@@ -20,7 +20,6 @@ from typing import Any, ClassVar
 import numpy as np
 
 from netlists import Design, Netlist, NodeKind, Placement
-from placement_env.env import _reduce  # the env's sub-netlist builder (HPWL-preserving)
 from placement_env.grid import Grid
 from placement_env.incremental import position_mask
 from placement_env.legality import check_legality
@@ -145,7 +144,7 @@ class MacroProblem:
                     f"{report.n_out_of_die} off the die); no placement can be legal"
                 )
         self.keep = np.union1d(np.flatnonzero(context_nodes), self.macros)
-        self.sub: Netlist = _reduce(nl, self.keep)
+        self.sub: Netlist = nl.restricted_to(self.keep)
         self.local = np.searchsorted(self.keep, self.macros)
         placed = context_nodes[self.keep]
         self.start = Placement(

@@ -1,4 +1,8 @@
-"""Pictures of placements: blocks coloured by kind, standard cells as dots, ports as markers."""
+"""Pictures of placements: blocks coloured by kind, standard cells as dots, ports as markers.
+
+:func:`draw_placement` draws onto a matplotlib axis (other pictures build on it, e.g. heat maps in
+:mod:`placement_env.pictures`); :func:`save_placement_png` is the one-call PNG.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,8 @@ from netlists.netlist import Netlist
 from netlists.placement import Placement
 from netlists.types import NodeKind
 
-_COLOURS = {
+#: Colour and legend label of each node kind.
+COLOURS = {
     NodeKind.HARD_MACRO: ("#d95f02", "hard macro"),
     NodeKind.SOFT_MACRO: ("#7570b3", "soft macro"),
     NodeKind.STD_CELL: ("#1b9e77", "standard cell"),
@@ -18,26 +23,22 @@ _COLOURS = {
 }
 
 
-def save_placement_png(
-    netlist: Netlist,
-    placement: Placement,
-    path: str | Path,
-    *,
-    title: str | None = None,
-    dpi: int = 120,
-) -> Path:
-    """Draws ``placement`` on the die and saves it as a PNG.
+def figure_size(netlist: Netlist, inches: float = 7.0) -> tuple[float, float]:
+    """A figure size with the die's aspect ratio, the longer side ``inches`` long."""
+    canvas = netlist.canvas
+    aspect = max(canvas.height, 1e-9) / max(canvas.width, 1e-9)
+    return (inches, inches * aspect) if aspect <= 1 else (inches / aspect, inches)
 
-    Hard and soft macros are outlined rectangles (fixed ones hatched), standard cells dots (drawn
-    as rectangles when there are few), ports triangles. Unplaced nodes are not drawn.
+
+def draw_placement(ax, netlist: Netlist, placement: Placement) -> list:
+    """Draws the die outline and every placed node on ``ax``; sets limits, aspect and labels.
+
+    Hard and soft macros are outlined rectangles (fixed ones hatched), standard cells dots,
+    ports triangles. Unplaced nodes are not drawn.
 
     Returns:
-        The path written.
+        Legend handles (one per drawn kind, with counts).
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     from matplotlib.collections import PatchCollection
     from matplotlib.patches import Patch, Rectangle
 
@@ -47,14 +48,6 @@ def save_placement_png(
     corners = placement.positions - footprints / 2
     kinds = netlist.node_kinds
     placed = placement.placed
-    fig, ax = plt.subplots(
-        figsize=(
-            7,
-            7 * max(canvas.height, 1e-9) / max(canvas.width, 1e-9)
-            if canvas.width >= canvas.height
-            else 7,
-        )
-    )
     ax.add_patch(
         Rectangle(
             (canvas.x_min, canvas.y_min),
@@ -70,9 +63,9 @@ def save_placement_png(
         chosen = np.flatnonzero(placed & (kinds == kind))
         if not len(chosen):
             continue
-        colour, label = _COLOURS[kind]
-        patches = [Rectangle(tuple(corners[i]), *footprints[i]) for i in chosen]
+        colour, label = COLOURS[kind]
         alpha = 0.35 if kind == NodeKind.SOFT_MACRO else 0.7
+        patches = [Rectangle(tuple(corners[i]), *footprints[i]) for i in chosen]
         ax.add_collection(
             PatchCollection(
                 patches, facecolor=colour, edgecolor="black", linewidth=0.3, alpha=alpha
@@ -90,30 +83,48 @@ def save_placement_png(
         handles.append(Patch(facecolor=colour, alpha=alpha, label=f"{label} ({len(chosen)})"))
     cells = np.flatnonzero(placed & (kinds == NodeKind.STD_CELL))
     if len(cells):
-        colour, label = _COLOURS[NodeKind.STD_CELL]
+        colour, label = COLOURS[NodeKind.STD_CELL]
         ax.scatter(*placement.positions[cells].T, s=0.2, c=colour, linewidths=0)
         handles.append(Patch(facecolor=colour, label=f"{label} ({len(cells)})"))
     ports = np.flatnonzero(placed & (kinds == NodeKind.PORT))
     if len(ports):
-        colour, label = _COLOURS[NodeKind.PORT]
+        colour, label = COLOURS[NodeKind.PORT]
         ax.scatter(*placement.positions[ports].T, s=8, marker="^", c=colour, linewidths=0)
         handles.append(Patch(facecolor=colour, label=f"{label} ({len(ports)})"))
-    low = (
-        np.minimum([canvas.x_min, canvas.y_min], corners[placed].min(axis=0))
-        if placed.any()
-        else np.array([canvas.x_min, canvas.y_min])
-    )
-    high = (
-        np.maximum([canvas.x_max, canvas.y_max], (corners + footprints)[placed].max(axis=0))
-        if placed.any()
-        else np.array([canvas.x_max, canvas.y_max])
-    )
+    low = np.array([canvas.x_min, canvas.y_min])
+    high = np.array([canvas.x_max, canvas.y_max])
+    if placed.any():
+        low = np.minimum(low, corners[placed].min(axis=0))
+        high = np.maximum(high, (corners + footprints)[placed].max(axis=0))
     margin = 0.02 * max(high - low)
     ax.set_xlim(low[0] - margin, high[0] + margin)
     ax.set_ylim(low[1] - margin, high[1] + margin)
     ax.set_aspect("equal")
     ax.set_xlabel("x (µm)")
     ax.set_ylabel("y (µm)")
+    return handles
+
+
+def save_placement_png(
+    netlist: Netlist,
+    placement: Placement,
+    path: str | Path,
+    *,
+    title: str | None = None,
+    dpi: int = 120,
+) -> Path:
+    """Draws ``placement`` on the die (see :func:`draw_placement`) and saves it as a PNG.
+
+    Returns:
+        The path written.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=figure_size(netlist))
+    handles = draw_placement(ax, netlist, placement)
     ax.set_title(title or netlist.name)
     if handles:
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)

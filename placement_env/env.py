@@ -26,7 +26,13 @@ from placement_env.wirelength import hpwl
 #: illegal action). With the fraction in [0, 1] the penalty is at most ``DEAD_END_PENALTY``.
 DEAD_END_PENALTY = 1.0
 
-REWARDS = ("hpwl", "proxy")
+REWARDS = ("hpwl", "proxy", "chip")
+SCHEDULES = ("sparse", "dense")
+SOFT_MACRO_MODES = ("force_directed", "as_shipped")
+
+#: Default weights of the ``"chip"`` cost: normalised HPWL, -WNS / clock period, and the
+#: bounding-box area of the hard macros / die area.
+CHIP_WEIGHTS = {"w_wl": 1.0, "w_wns": 1.0, "w_area": 0.5}
 ORDERS = ("largest_first", "index")
 
 #: Columns of ``macro_features`` (and the first ones of ``current_macro``).
@@ -55,40 +61,6 @@ def _load_design(netlist: str | Path | Design | Netlist) -> Design:
     )
 
 
-def _reduce(netlist: Netlist, keep: np.ndarray) -> Netlist:
-    """The sub-netlist of nodes ``keep`` (sorted) with their pins and the nets that keep at least
-    two pins. HPWL over it equals HPWL over ``netlist`` when only ``keep`` nodes are placed."""
-    local = np.full(netlist.num_nodes, -1, dtype=np.int64)
-    local[keep] = np.arange(len(keep))
-    pins = np.flatnonzero(local[netlist.pin_nodes] >= 0)
-    pin_local = np.full(netlist.num_pins, -1, dtype=np.int64)
-    pin_local[pins] = np.arange(len(pins))
-    mapped = pin_local[netlist.net_pins]
-    net_of = np.repeat(np.arange(netlist.num_nets), np.diff(netlist.net_starts))
-    alive = mapped >= 0
-    counts = np.bincount(net_of[alive], minlength=netlist.num_nets)
-    nets = np.flatnonzero(counts >= 2)
-    entry_keep = alive & (counts[net_of] >= 2)
-    drivers = netlist.net_drivers[nets]
-    drivers = np.where(drivers >= 0, pin_local[np.maximum(drivers, 0)], -1)
-    return Netlist(
-        name=netlist.name,
-        canvas=netlist.canvas,
-        node_names=tuple(netlist.node_names[i] for i in keep),
-        node_kinds=netlist.node_kinds[keep],
-        node_sizes=netlist.node_sizes[keep],
-        node_fixed=netlist.node_fixed[keep],
-        pin_nodes=local[netlist.pin_nodes[pins]],
-        pin_offsets=netlist.pin_offsets[pins],
-        pin_directions=netlist.pin_directions[pins],
-        pin_names=tuple(netlist.pin_names[i] for i in pins),
-        net_names=tuple(netlist.net_names[j] for j in nets),
-        net_weights=netlist.net_weights[nets],
-        net_starts=np.concatenate(([0], np.cumsum(counts[nets]))),
-        net_pins=mapped[entry_keep],
-        net_drivers=drivers,
-    )
-
 
 def _grid_shape(grid: int | Sequence[int]) -> tuple[int, int]:
     if isinstance(grid, int | np.integer):
@@ -113,8 +85,9 @@ class MacroPlacementEnv(gym.Env):
     next macro, in a fixed order (largest area first by default, ties by node index). Ports and
     fixed blocks stay where the design puts them from the start and hard macros among the fixed
     blocks block cells. Standard cells and soft macros are *not* placed in the env's placement:
-    they neither block cells nor count in the HPWL reward (the ``"proxy"`` reward puts them back
-    at the design's own positions for scoring). A cell is legal when the macro centred on it lies
+    they neither block cells nor count in the HPWL reward (the ``"proxy"`` and ``"chip"`` rewards
+    score :meth:`final_placement`, which places the soft macros by a force-directed step and puts
+    standard cells at the design's own positions). A cell is legal when the macro centred on it lies
     inside the die and overlaps (with positive area) no placed hard macro
     (:func:`~placement_env.incremental.position_mask`). Macros keep their design orientation.
 
@@ -145,7 +118,7 @@ class MacroPlacementEnv(gym.Env):
 
     ## Rewards
 
-    Both modes keep the invariant **episode return == -(final cost)**, where the final cost is
+    Every mode keeps the invariant **episode return == -(final cost)**, where the final cost is
     reported in ``info["cost"]`` at the end.
 
     * ``"hpwl"`` (dense): the cost is the net-weighted HPWL
@@ -155,16 +128,31 @@ class MacroPlacementEnv(gym.Env):
       about [0, 1]. Each step's reward is minus the increase of that cost; the first step also
       carries the HPWL of nets among the fixed nodes alone, and the last step absorbs the rounding
       difference with an exact recomputation.
-    * ``"proxy"`` (sparse): zero until the end, then minus the Circuit Training proxy cost
-      (:func:`~placement_env.proxy_cost.proxy_cost`) of the final placement with the design's
-      ``.plc`` settings: hard macros where the agent put them, every other node (soft macros and
-      standard cells included) at the design's own positions. Placing soft macros afterwards by a
-      force-directed step, as Circuit Training does, is left for later. Only designs with ``.plc``
-      settings support it.
+    * ``"proxy"``: the Circuit Training proxy cost (:func:`~placement_env.proxy_cost.proxy_cost`)
+      of :meth:`final_placement` with the design's ``.plc`` settings: hard macros where the agent
+      put them, the movable soft macros placed afterwards by the force-directed step
+      :func:`~placement_env.soft_macros.place_soft_macros` (as Circuit Training does; with
+      ``soft_macros="as_shipped"`` they keep the ``.plc`` positions instead), standard cells at
+      the design's positions. Only designs with ``.plc`` settings support it.
+    * ``"chip"``: for designs with timing arcs (``netlist.timing``), the cost of
+      :meth:`final_placement` is ``w_wl x HPWL / hpwl_scale + w_wns x (-WNS / clock period) +
+      w_area x (bounding-box area of the placed hard macros / die area)``, the WNS (<= 0) from
+      :func:`~placement_env.timing.analyse_timing` with ``wire_model``; unplaced macros (early
+      end) sit at the design's positions (canvas centre when it has none). ``info`` adds ``chip``
+      (the weighted sum), ``chip_wirelength``, ``chip_wns`` (-WNS / period), ``chip_wns_ns``,
+      ``chip_area`` and ``chip_fmax_mhz``.
+
+    ``reward_schedule`` sets when ``"proxy"`` and ``"chip"`` pay (``"hpwl"`` is always dense):
+
+    * ``"sparse"`` (default): zero until the last step, then minus the final cost;
+    * ``"dense"``: potential-based shaping with the ``"hpwl"`` cost as potential ``phi`` (the
+      normalised HPWL of the partial placement, unplaced macros, soft macros and standard cells
+      excluded): step ``t`` pays ``phi(t-1) - phi(t)`` and the last step ``phi(T-1) - cost``, so
+      the return is still exactly ``-cost``; the expensive final cost is computed once.
 
     An early end adds ``DEAD_END_PENALTY x (unplaced macro area / total macro area)`` to the cost
-    (``info["penalty"]``). In ``"proxy"`` mode the unplaced macros are then scored at the
-    design's positions.
+    (``info["penalty"]``). In ``"proxy"`` and ``"chip"`` modes the unplaced macros are then
+    scored at the design's positions.
 
     ## Starting State
 
@@ -178,9 +166,10 @@ class MacroPlacementEnv(gym.Env):
     out-of-range index -- which leaves the placement unchanged (``info["invalid_action"] =
     True``). It is never truncated (at most ``n`` steps). The final ``info`` carries the cost
     breakdown: ``cost``, ``hpwl`` (microns), ``hpwl_cost``, ``penalty``, ``unplaced_area_fraction``,
-    ``n_placed``, and for ``"proxy"`` also ``proxy``, ``proxy_wirelength``, ``proxy_density`` and
-    ``proxy_congestion``. :attr:`placement` holds the env's placement (std cells and soft macros
-    unplaced); :meth:`final_placement` the one that is scored in ``"proxy"`` mode.
+    ``n_placed``, for ``"proxy"`` also ``proxy``, ``proxy_wirelength``, ``proxy_density`` and
+    ``proxy_congestion``, and for ``"chip"`` the ``chip*`` keys above. :attr:`placement` holds the
+    env's placement (std cells and soft macros unplaced); :meth:`final_placement` the one that is
+    scored in ``"proxy"`` and ``"chip"`` modes.
 
     ## Arguments
 
@@ -189,14 +178,25 @@ class MacroPlacementEnv(gym.Env):
     * ``grid``: ``(rows, cols)`` or an int for a square grid (default 128).
     * ``order``: ``"largest_first"`` (default), ``"index"`` or an explicit sequence of the
       movable hard-macro node indices.
-    * ``reward``: ``"hpwl"`` (default) or ``"proxy"``.
+    * ``reward``: ``"hpwl"`` (default), ``"proxy"`` or ``"chip"``.
     * ``render_mode``: ``None``, ``"rgb_array"`` (numpy, an ``(H, W, 3)`` uint8 picture) or
       ``"human"`` (matplotlib window).
+    * ``reward_schedule`` (keyword): ``"sparse"`` (default) or ``"dense"``, for ``"proxy"`` and
+      ``"chip"`` (ignored by ``"hpwl"``, which is always dense).
+    * ``soft_macros`` (keyword): ``"force_directed"`` (default: soft macros placed by
+      :func:`~placement_env.soft_macros.place_soft_macros` from a pile at the canvas centre, seed
+      0) or ``"as_shipped"`` (the design's positions) in :meth:`final_placement`.
+    * ``w_wl``, ``w_wns``, ``w_area`` (keywords, >= 0): weights of the ``"chip"`` cost, default
+      1.0, 1.0 and 0.5 (:data:`CHIP_WEIGHTS`).
+    * ``wire_model`` (keyword): the :class:`~placement_env.timing.WireModel` of the ``"chip"``
+      timing, default :data:`placement_env.timing.NANGATE45`; for the accel chips use
+      ``accel.technology("28nm").wire_model()`` (what ``placement_env/TPUv1-v0`` does).
 
     Raises at construction: :class:`netlists.UnknownDesignError` for an unknown name,
-    ``ValueError`` for an unknown ``reward``/``order``/``render_mode``, a ``"proxy"`` reward on a
-    design without ``.plc`` settings, a design without movable hard macros, or a grid on which
-    some macro has no legal cell even on the starting canvas.
+    ``ValueError`` for an unknown ``reward``/``reward_schedule``/``soft_macros``/``order``/
+    ``render_mode``, a negative weight, a ``"proxy"`` reward on a design without ``.plc``
+    settings, a ``"chip"`` reward on a design without timing arcs, a design without movable hard
+    macros, or a grid on which some macro has no legal cell even on the starting canvas.
 
     ## Version History
 
@@ -212,9 +212,27 @@ class MacroPlacementEnv(gym.Env):
         order: str | Sequence[int] = "largest_first",
         reward: str = "hpwl",
         render_mode: str | None = None,
+        *,
+        reward_schedule: str = "sparse",
+        soft_macros: str = "force_directed",
+        w_wl: float = CHIP_WEIGHTS["w_wl"],
+        w_wns: float = CHIP_WEIGHTS["w_wns"],
+        w_area: float = CHIP_WEIGHTS["w_area"],
+        wire_model: Any = None,
     ) -> None:
         if reward not in REWARDS:
             raise ValueError(f"unknown reward {reward!r}; choose one of {REWARDS}")
+        if reward_schedule not in SCHEDULES:
+            raise ValueError(
+                f"unknown reward_schedule {reward_schedule!r}; choose one of {SCHEDULES}"
+            )
+        if soft_macros not in SOFT_MACRO_MODES:
+            raise ValueError(
+                f"unknown soft_macros {soft_macros!r}; choose one of {SOFT_MACRO_MODES}"
+            )
+        for name, value in (("w_wl", w_wl), ("w_wns", w_wns), ("w_area", w_area)):
+            if not np.isfinite(value) or value < 0:
+                raise ValueError(f"{name} must be a finite weight >= 0, got {value!r}")
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(
                 f"unknown render_mode {render_mode!r}; choose None or one of "
@@ -227,7 +245,21 @@ class MacroPlacementEnv(gym.Env):
                 f"reward='proxy' needs Circuit Training .plc settings, which design "
                 f"{self.netlist.name!r} lacks; use reward='hpwl' or a design with a .plc file"
             )
+        if reward == "chip" and self.netlist.timing is None:
+            raise ValueError(
+                f"reward='chip' needs timing arcs, which design {self.netlist.name!r} lacks "
+                "(netlist.timing is None); use reward='hpwl' or 'proxy', or a design with timing "
+                "arcs such as accel.build_chip(accel.TPU_V1)"
+            )
+        if wire_model is None:
+            from placement_env.timing import NANGATE45
+
+            wire_model = NANGATE45
         self.reward_mode = reward
+        self.reward_schedule = "dense" if reward == "hpwl" else reward_schedule
+        self.soft_macros = soft_macros
+        self.chip_weights = {"w_wl": float(w_wl), "w_wns": float(w_wns), "w_area": float(w_area)}
+        self.wire_model = wire_model
         self.render_mode = render_mode
         rows, cols = _grid_shape(grid)
         nl = self.netlist
@@ -244,7 +276,7 @@ class MacroPlacementEnv(gym.Env):
         # The kernels run on the sub-netlist of the nodes the env ever places (macros, ports,
         # fixed blocks): same HPWL, far fewer nodes for designs with standard cells.
         self._keep = np.union1d(np.flatnonzero(keep), self.macros)
-        self._sub = _reduce(nl, self._keep)
+        self._sub = nl.restricted_to(self._keep)
         self._local = np.searchsorted(self._keep, self.macros)
         self._sub_start = Placement(
             self._start.positions[self._keep],
@@ -334,6 +366,7 @@ class MacroPlacementEnv(gym.Env):
         self._density = self._start_density.copy()
         self._features = self._static_features.copy()
         self._last_info: dict[str, Any] = {}
+        self._final: tuple[int, Placement] | None = None
         self._compute_masks()
 
     def _compute_masks(self) -> None:
@@ -436,7 +469,7 @@ class MacroPlacementEnv(gym.Env):
             info["dead_end"] = True
             return self._finish(info)
         reward = 0.0
-        if self.reward_mode == "hpwl":
+        if self.reward_schedule == "dense":
             cost = self._hpwl / self.hpwl_scale
             reward = self._charged - cost
             self._charged = cost
@@ -458,6 +491,7 @@ class MacroPlacementEnv(gym.Env):
             unplaced_area_fraction=unplaced,
             n_placed=self._step,
         )
+        self._final = None
         if self.reward_mode == "proxy":
             from placement_env.proxy_cost import proxy_cost
 
@@ -469,6 +503,10 @@ class MacroPlacementEnv(gym.Env):
                 proxy_congestion=parts.congestion,
             )
             cost = parts.proxy + penalty
+        elif self.reward_mode == "chip":
+            parts = self.chip_cost(self.final_placement())
+            info.update(parts)
+            cost = parts["chip"] + penalty
         else:
             cost = exact / self.hpwl_scale + penalty
         info["cost"] = cost
@@ -482,14 +520,57 @@ class MacroPlacementEnv(gym.Env):
     def final_placement(self) -> Placement:
         """The design's placement with the hard macros where the agent put them.
 
-        Soft macros, standard cells and macros not placed (early end) keep the design's positions;
-        this is what the ``"proxy"`` reward scores.
+        Standard cells and macros not placed (early end) keep the design's positions. Movable
+        soft macros keep them too with ``soft_macros="as_shipped"``; with ``"force_directed"``
+        (default) they start piled at the canvas centre and are placed around the hard macros
+        by :func:`~placement_env.soft_macros.place_soft_macros` (seed 0, so the result depends on
+        the hard macros only). This is what the ``"proxy"`` and ``"chip"`` rewards score.
         """
+        key = self._step
+        if self._final is not None and self._final[0] == key:
+            return self._final[1]
         done = slice(0, self._step)
-        base = self.design.placement
-        if not self._step:
-            return base
-        return base.with_positions(self.macros[done], self._placement.positions[self._local[done]])
+        result = self.design.placement
+        if self._step:
+            result = result.with_positions(
+                self.macros[done], self._placement.positions[self._local[done]]
+            )
+        nl = self.netlist
+        soft = np.flatnonzero((nl.node_kinds == int(NodeKind.SOFT_MACRO)) & ~nl.node_fixed)
+        if self.soft_macros == "force_directed" and len(soft):
+            from placement_env.soft_macros import place_soft_macros
+
+            canvas = nl.canvas
+            centre = [canvas.x_min + canvas.width / 2, canvas.y_min + canvas.height / 2]
+            start = result.with_positions(soft, np.tile(centre, (len(soft), 1)))
+            result = place_soft_macros(nl, start, rng=0)
+        self._final = (key, result)
+        return result
+
+    def chip_cost(self, placement: Placement) -> dict[str, float]:
+        """The ``"chip"`` cost of ``placement`` and its parts (see the class docstring)."""
+        from placement_env.timing import analyse_timing
+
+        nl = self.netlist
+        report = analyse_timing(nl, placement, self.wire_model)
+        wl = hpwl(nl, placement) / self.hpwl_scale
+        wns = -report.wns_ns / report.period_ns
+        hard = np.flatnonzero(placement.placed & (nl.node_kinds == int(NodeKind.HARD_MACRO)))
+        area = 0.0
+        if len(hard):
+            half = placement.footprints(nl, hard) / 2
+            low = (placement.positions[hard] - half).min(axis=0)
+            high = (placement.positions[hard] + half).max(axis=0)
+            area = float(np.prod(high - low)) / float(nl.canvas.width * nl.canvas.height)
+        w = self.chip_weights
+        return {
+            "chip": w["w_wl"] * wl + w["w_wns"] * wns + w["w_area"] * area,
+            "chip_wirelength": wl,
+            "chip_wns_ns": report.wns_ns,
+            "chip_wns": wns,
+            "chip_area": area,
+            "chip_fmax_mhz": report.fmax_mhz,
+        }
 
     @property
     def placement(self) -> Placement:

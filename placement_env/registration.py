@@ -1,19 +1,59 @@
 """Gymnasium ids of the placement environments, registered on ``import placement_env``.
 
 * ``placement_env/MacroPlacement-v0`` -- :class:`placement_env.env.MacroPlacementEnv`; pass
-  ``netlist=``, ``grid=``, ``order=``, ``reward=``, ``render_mode=``.
-* ``MacroPlacement-v0`` -- the same env without the namespace, so that the
-  ``"placement_env:MacroPlacement-v0"`` form (import the module, then make the id) works, for
-  example in subprocess vector envs.
+  ``netlist=``, ``grid=``, ``order=``, ``reward=``, ``render_mode=`` and the keyword options
+  (``reward_schedule=``, ``soft_macros=``, ``w_wl=``, ``w_wns=``, ``w_area=``, ``wire_model=``).
+* ``placement_env/TPUv1-v0`` -- the TPUv1-like chip of :mod:`accel`
+  (``accel.build_chip(accel.TPU_V1)``: 8 movable macros, fixed I/O) on a 128 x 128 grid with the
+  ``"chip"`` reward (sparse) and the 28 nm wire model ``accel.technology("28nm").wire_model()``;
+  the chip's ``tiles=`` and ``utilisation=`` (see :func:`accel.build_chip`) and every env argument
+  can be overridden as keyword arguments of ``gymnasium.make``.
+* ``placement_env/ICCAD04-ibm01-v0`` ... ``placement_env/ICCAD04-ibm14-v0`` (no ibm05, which has
+  no macros) -- the ICCAD04 design of that name (``netlist="ibmNN"``) on a 128 x 128 grid with the
+  ``"hpwl"`` reward; any env argument can be overridden.
+* The same ids without the ``placement_env/`` namespace, so that the ``"placement_env:Name"``
+  form (import the module, then make the id) works, for example in subprocess vector envs.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from gymnasium.envs.registration import register, registry
 
 ENTRY_POINT = "placement_env.env:MacroPlacementEnv"
-IDS = ("placement_env/MacroPlacement-v0", "MacroPlacement-v0")
+ICCAD04_DESIGNS = tuple(f"ibm{i:02d}" for i in range(1, 15) if i != 5)
 
-for _env_id in IDS:
-    if _env_id not in registry:
-        register(id=_env_id, entry_point=ENTRY_POINT)
+
+def make_tpu_v1(
+    tiles: int = 1, utilisation: float | None = None, **kwargs: Any
+) -> Any:  # MacroPlacementEnv; annotated loosely to keep this module light
+    """The ``TPUv1-v0`` env: ``accel.build_chip(accel.TPU_V1, tiles, utilisation)`` placed with
+    the ``"chip"`` reward, a 128 x 128 grid and the 28 nm wire model unless ``kwargs`` say
+    otherwise."""
+    import accel
+    from placement_env.env import MacroPlacementEnv
+
+    design = accel.build_chip(accel.TPU_V1, tiles=tiles, utilisation=utilisation)
+    kwargs.setdefault("grid", 128)
+    kwargs.setdefault("reward", "chip")
+    kwargs.setdefault("wire_model", accel.technology("28nm").wire_model())
+    return MacroPlacementEnv(netlist=design, **kwargs)
+
+
+#: id (without namespace) -> (entry point, default kwargs)
+SPECS: dict[str, tuple[str, dict[str, Any]]] = {
+    "MacroPlacement-v0": (ENTRY_POINT, {}),
+    "TPUv1-v0": ("placement_env.registration:make_tpu_v1", {}),
+    **{
+        f"ICCAD04-{name}-v0": (ENTRY_POINT, {"netlist": name, "grid": 128, "reward": "hpwl"})
+        for name in ICCAD04_DESIGNS
+    },
+}
+
+IDS = tuple(f"{prefix}{name}" for name in SPECS for prefix in ("placement_env/", ""))
+
+for _name, (_entry, _kwargs) in SPECS.items():
+    for _env_id in (f"placement_env/{_name}", _name):
+        if _env_id not in registry:
+            register(id=_env_id, entry_point=_entry, kwargs=dict(_kwargs))

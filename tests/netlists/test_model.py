@@ -163,3 +163,20 @@ def test_placement__rejects_wrong_sizes():
         Placement(np.zeros((2, 2)), np.zeros(2), np.zeros(2, dtype=bool)).check_matches(netlist)
     with pytest.raises(InvalidNetlistError, match="shape"):
         Placement(np.zeros((3, 2)), np.zeros(2), np.zeros(3, dtype=bool))
+
+
+def test_restricted_to__keeps_hpwl_of_the_kept_nodes():
+    from placement_env.wirelength import hpwl
+
+    design = netlists.load("ibm01")
+    netlist, placement = design.netlist, design.placement
+    keep = np.flatnonzero(netlist.node_kinds != NodeKind.STD_CELL)
+    sub = netlist.restricted_to(keep)
+    only_kept = Placement(placement.positions, placement.orientations,
+                          np.isin(np.arange(netlist.num_nodes), keep))
+    sub_placement = Placement(placement.positions[keep], placement.orientations[keep],
+                              np.ones(len(keep), dtype=bool))
+    assert sub.num_nodes == len(keep)
+    assert sub.node_names == tuple(netlist.node_names[i] for i in keep)
+    assert hpwl(sub, sub_placement) == pytest.approx(hpwl(netlist, only_kept), rel=1e-12)
+    assert (np.diff(sub.net_starts) >= 2).all()

@@ -138,6 +138,81 @@ def test_proxy_reward__sparse_and_return_is_minus_proxy():
     assert info["cost"] == pytest.approx(expected + info["penalty"])
 
 
+def test_proxy_reward__dense_schedule_and_soft_macro_modes():
+    from placement_env.proxy_cost import proxy_cost
+
+    design = netlists.load("ct_sample_clustered")
+    soft = np.flatnonzero(design.netlist.node_kinds == int(NodeKind.SOFT_MACRO))
+    finals = {}
+    for mode in ("force_directed", "as_shipped"):
+        env = MacroPlacementEnv(
+            netlist=design, grid=32, reward="proxy", reward_schedule="dense", soft_macros=mode
+        )
+        rng = np.random.default_rng(0)
+        env.reset(seed=0)
+        rewards, done, info = [], False, {}
+        while not done:
+            _, reward, done, _, info = env.step(int(rng.choice(np.flatnonzero(env.action_masks()))))
+            rewards.append(reward)
+        assert any(r != 0.0 for r in rewards[:-1])  # shaped by the HPWL potential
+        assert sum(rewards) == pytest.approx(-info["cost"], rel=1e-9, abs=1e-12)
+        final = env.final_placement()
+        assert info["proxy"] == pytest.approx(proxy_cost(design.netlist, final, design.plc).proxy)
+        finals[mode] = final.positions[soft]
+    np.testing.assert_array_equal(finals["as_shipped"], design.placement.positions[soft])
+    assert not np.array_equal(finals["force_directed"], finals["as_shipped"])
+
+
+def _tpu(utilisation=None):
+    import accel
+
+    return accel.build_chip(accel.TPU_V1, utilisation=utilisation)
+
+
+def _wire_28nm():
+    import accel
+
+    return accel.technology("28nm").wire_model()
+
+
+@pytest.mark.parametrize("schedule", ["sparse", "dense"])
+@pytest.mark.parametrize("utilisation", [None, 0.5])
+def test_chip_reward__return_is_minus_cost(schedule, utilisation):
+    from placement_env.timing import analyse_timing
+
+    env = MacroPlacementEnv(
+        netlist=_tpu(utilisation),
+        grid=64,
+        reward="chip",
+        reward_schedule=schedule,
+        wire_model=_wire_28nm(),
+    )
+    for seed in range(3):
+        rng = np.random.default_rng(seed)
+        env.reset(seed=seed)
+        rewards, done, info = [], False, {}
+        while not done:
+            _, reward, done, _, info = env.step(int(rng.choice(np.flatnonzero(env.action_masks()))))
+            rewards.append(reward)
+        if schedule == "sparse":
+            assert all(r == 0.0 for r in rewards[:-1])
+        assert sum(rewards) == pytest.approx(-info["cost"], rel=1e-9, abs=1e-12)
+        assert info["cost"] == pytest.approx(info["chip"] + info["penalty"])
+        w = env.chip_weights
+        parts = w["w_wl"] * info["chip_wirelength"] + w["w_wns"] * info["chip_wns"]
+        assert info["chip"] == pytest.approx(parts + w["w_area"] * info["chip_area"])
+        report = analyse_timing(env.netlist, env.final_placement(), _wire_28nm())
+        assert info["chip_wns_ns"] == pytest.approx(report.wns_ns)
+        assert info["chip_wns"] >= 0 and 0 <= info["chip_area"] <= 1 + 1e-9
+        assert shapely_legal(env.netlist, env.placement)
+
+
+def test_chip_reward__weights_change_the_cost():
+    env = MacroPlacementEnv(netlist=_tpu(0.5), grid=32, reward="chip", w_wl=0.0, w_area=0.0)
+    _, info, _ = rollout(env, 0)
+    assert info["chip"] == pytest.approx(info["chip_wns"])
+
+
 def test_invalid_action__terminates_with_penalty_and_unchanged_placement():
     env = MacroPlacementEnv(netlist="n10", grid=16)
     env.reset(seed=0)
@@ -266,6 +341,10 @@ def test_grid_too_coarse_for_largest_macro__raises_value_error():
         ({"render_mode": "ansi"}, "unknown render_mode"),
         ({"reward": "proxy"}, r"\.plc"),
         ({"grid": (4, 4, 4)}, "grid"),
+        ({"reward": "chip"}, "timing arcs"),
+        ({"reward_schedule": "bogus"}, "unknown reward_schedule"),
+        ({"soft_macros": "bogus"}, "unknown soft_macros"),
+        ({"w_wns": -1.0}, "w_wns"),
     ],
 )
 def test_bad_arguments__raise_value_error(kwargs, match):
@@ -275,6 +354,38 @@ def test_bad_arguments__raise_value_error(kwargs, match):
 
 def test_import__registers_ids_without_torch():
     assert ENV_ID in gym.registry and "MacroPlacement-v0" in gym.registry
+
+
+def test_ready_ids__registered_with_and_without_namespace():
+    from placement_env.registration import ICCAD04_DESIGNS
+
+    assert "ibm05" not in ICCAD04_DESIGNS and len(ICCAD04_DESIGNS) == 13
+    for name in ["TPUv1-v0", *(f"ICCAD04-{d}-v0" for d in ICCAD04_DESIGNS)]:
+        assert f"placement_env/{name}" in gym.registry and name in gym.registry
+
+
+def test_tpu_v1_id__chip_reward_and_checkers_pass():
+    from gymnasium.utils.env_checker import check_env
+    from stable_baselines3.common.env_checker import check_env as sb3_check_env
+
+    env = gym.make("placement_env/TPUv1-v0")
+    assert env.unwrapped.reward_mode == "chip" and env.unwrapped.grid.rows == 128
+    assert env.unwrapped.wire_model.name == "accel_28nm"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        check_env(env.unwrapped, skip_render_check=True)
+        sb3_check_env(env, warn=True)
+    unexpected = [str(w.message) for w in caught if "unconventional shape" not in str(w.message)]
+    assert unexpected == []
+    small = gym.make("placement_env:TPUv1-v0", grid=32, utilisation=0.5, reward_schedule="dense")
+    total, info, _ = rollout(small.unwrapped, 0)
+    assert total == pytest.approx(-info["cost"])
+
+
+def test_iccad04_id__colon_form_makes_ibm01():
+    env = gym.make("placement_env:ICCAD04-ibm01-v0", grid=32)
+    assert env.unwrapped.netlist.name.lower().startswith("ibm01")
+    assert len(env.unwrapped.macros) == 246
 
 
 # -- rendering -----------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ DEFAULT_DESIGNS = ["n30", "ct_sample_clustered", "ami33"]
 DEFAULT_PLACERS = ["random", "greedy", "annealing"]
 FIELDS = [
     "design", "placer", "seed", "hpwl", "macro_hpwl", "proxy", "legal", "overlap_area",
-    "evaluations", "seconds", "machine", "file",
+    "evaluations", "seconds", "machine", "file", "error",
 ]  # fmt: skip
 METRICS = ["hpwl", "macro_hpwl", "proxy", "overlap_area", "seconds"]
 MACHINE = f"{platform.node()} ({platform.machine()}, {os.cpu_count()} cpus)"
@@ -74,15 +74,32 @@ def score(design: Design, placement: Placement) -> dict[str, object]:
     }
 
 
-def run_one(name: str, placer: str, seed: int, budget: tuple, out: str) -> tuple[dict, Placement]:
-    """One placer run (in a worker process): scores it and writes its placement file."""
+def run_one(
+    name: str, placer: str, seed: int, budget: tuple, out: str
+) -> tuple[dict, Placement | None]:
+    """One placer run (in a worker process): scores it and writes its placement file.
+
+    A placer that fails (:class:`agents.PlacerError`) gives an illegal row with the error.
+    """
     import agents
 
     design = _design(name)
     start = time.perf_counter()
-    result = agents.make_placer(placer).place(
-        design, np.random.default_rng(seed), agents.Budget(*budget)
-    )
+    try:
+        result = agents.make_placer(placer).place(
+            design, np.random.default_rng(seed), agents.Budget(*budget)
+        )
+    except agents.PlacerError as error:  # e.g. random placement stuck on a crowded die
+        row = {"design": _label(name), "placer": placer, "seed": seed, "legal": False}
+        row.update({m: "" for m in ("hpwl", "macro_hpwl", "proxy", "overlap_area")})
+        row.update(
+            evaluations="",
+            seconds=time.perf_counter() - start,
+            machine=MACHINE,
+            file="",
+            error=str(error),
+        )
+        return row, None
     seconds = time.perf_counter() - start
     path = Path(out) / "placements" / f"{_label(name)}_{placer}_s{seed}{_suffix(design)}"
     netlists.write_design(Design(design.netlist, result.placement, design.plc), path)
@@ -93,7 +110,11 @@ def run_one(name: str, placer: str, seed: int, budget: tuple, out: str) -> tuple
         **score(design, result.placement),
     }
     row.update(
-        evaluations=result.stats.evaluations, seconds=seconds, machine=MACHINE, file=str(path)
+        evaluations=result.stats.evaluations,
+        seconds=seconds,
+        machine=MACHINE,
+        file=str(path),
+        error="",
     )
     return row, result.placement
 
@@ -111,7 +132,7 @@ def reference_rows(name: str) -> list[tuple[dict, Placement]]:
     rows = []
     for label, placement in found:
         row = {"design": _label(name), "placer": label, "seed": "", **score(design, placement)}
-        row.update(evaluations="", seconds="", machine=MACHINE, file="")
+        row.update(evaluations="", seconds="", machine=MACHINE, file="", error="")
         rows.append((row, placement))
     return rows
 
@@ -207,7 +228,9 @@ def main(argv: list[str] | None = None) -> int:
         design = _design(name)
         label = _label(name)
         runs = [
-            (r, p) for r, p in results if r["design"] == label and r["legal"] and r["seed"] != ""
+            (r, p)
+            for r, p in results
+            if r["design"] == label and r["legal"] and r["seed"] != "" and p is not None
         ]
         if not runs:
             continue

@@ -61,6 +61,42 @@ def _load_design(netlist: str | Path | Design | Netlist) -> Design:
     )
 
 
+def _macro_graph(netlist: Netlist, macros: np.ndarray, max_edges: int | None) -> dict:
+    """Padded macro-to-macro connectivity for graph policies (static over an episode).
+
+    Each net joins the macros among its pins by a path through them in placement order (a
+    net of k macros gives k - 1 edges, not a clique); parallel edges add their net weights.
+
+    Returns:
+        ``graph_edges`` (E, 2) float32 macro positions in placement order, ``graph_edge_weights``
+        (E,) float32 weights over the largest, ``graph_edge_mask`` (E,) float32, 1 for real
+        edges; E is ``max_edges`` (heaviest edges kept) or the number of edges (at least 1).
+    """
+    arrays = netlist.arrays
+    position = np.full(netlist.num_nodes, -1, dtype=np.int64)
+    position[macros] = np.arange(len(macros))
+    on_macro = position[arrays.entry_node] >= 0
+    weights: dict[tuple[int, int], float] = {}
+    nets = arrays.entry_net[on_macro]
+    members = position[arrays.entry_node[on_macro]]
+    for net in np.unique(nets):
+        chain = np.unique(members[nets == net])
+        for a, b in zip(chain[:-1], chain[1:], strict=True):
+            key = (int(a), int(b))
+            weights[key] = weights.get(key, 0.0) + float(arrays.net_weights[net])
+    pairs = sorted(weights, key=lambda k: (-weights[k], k))
+    size = max(1, len(pairs) if max_edges is None else int(max_edges))
+    pairs = pairs[:size]
+    edges = np.zeros((size, 2), dtype=np.float32)
+    edge_weights = np.zeros(size, dtype=np.float32)
+    mask = np.zeros(size, dtype=np.float32)
+    if pairs:
+        edges[: len(pairs)] = np.array(pairs, dtype=np.float32)
+        values = np.array([weights[k] for k in pairs])
+        edge_weights[: len(pairs)] = values / values.max() if values.max() > 0 else 0.0
+        mask[: len(pairs)] = 1.0
+    return {"graph_edges": edges, "graph_edge_weights": edge_weights, "graph_edge_mask": mask}
+
 
 def _grid_shape(grid: int | Sequence[int]) -> tuple[int, int]:
     if isinstance(grid, int | np.integer):
@@ -115,6 +151,11 @@ class MacroPlacementEnv(gym.Env):
       the canvas (0 while unplaced).
     * ``"current_macro"`` ``(4,)`` in [0, 1]: width / canvas width, height / canvas height,
       area / canvas area, and the step index / n; all zeros once the episode has ended.
+    * With ``graph_observation=True``, the padded macro graph (static over the episode):
+      ``"graph_edges"`` ``(E, 2)`` in [0, n - 1] (macro positions in placement order),
+      ``"graph_edge_weights"`` ``(E,)`` in [0, 1] (summed net weights over the largest) and
+      ``"graph_edge_mask"`` ``(E,)`` in {0, 1} (1 for real edges); each net joins its macros by a
+      path in placement order. ``E`` is ``max_edges`` (heaviest edges kept) or all edges.
 
     ## Rewards
 
@@ -191,6 +232,9 @@ class MacroPlacementEnv(gym.Env):
     * ``wire_model`` (keyword): the :class:`~placement_env.timing.WireModel` of the ``"chip"``
       timing, default :data:`placement_env.timing.NANGATE45`; for the accel chips use
       ``accel.technology("28nm").wire_model()`` (what ``placement_env/TPUv1-v0`` does).
+    * ``graph_observation`` (keyword, default False): add the padded macro graph to the
+      observation; ``max_edges`` (keyword) pads or truncates it to a fixed size, so that designs
+      of one family share an observation space.
 
     Raises at construction: :class:`netlists.UnknownDesignError` for an unknown name,
     ``ValueError`` for an unknown ``reward``/``reward_schedule``/``soft_macros``/``order``/
@@ -219,6 +263,8 @@ class MacroPlacementEnv(gym.Env):
         w_wns: float = CHIP_WEIGHTS["w_wns"],
         w_area: float = CHIP_WEIGHTS["w_area"],
         wire_model: Any = None,
+        graph_observation: bool = False,
+        max_edges: int | None = None,
     ) -> None:
         if reward not in REWARDS:
             raise ValueError(f"unknown reward {reward!r}; choose one of {REWARDS}")
@@ -300,8 +346,18 @@ class MacroPlacementEnv(gym.Env):
 
         self.action_space = spaces.Discrete(rows * cols)
         grid_box = spaces.Box(0.0, 1.0, shape=(rows, cols), dtype=np.float32)
+        self._graph = _macro_graph(nl, self.macros, max_edges) if graph_observation else None
+        graph_spaces = {}
+        if self._graph is not None:
+            edges = len(self._graph["graph_edge_mask"])
+            graph_spaces = {
+                "graph_edges": spaces.Box(0.0, max(n - 1, 0), shape=(edges, 2), dtype=np.float32),
+                "graph_edge_weights": spaces.Box(0.0, 1.0, shape=(edges,), dtype=np.float32),
+                "graph_edge_mask": spaces.Box(0.0, 1.0, shape=(edges,), dtype=np.float32),
+            }
         self.observation_space = spaces.Dict(
             {
+                **graph_spaces,
                 "position_mask": grid_box,
                 "wire_mask": grid_box,
                 "density": grid_box,
@@ -415,7 +471,9 @@ class MacroPlacementEnv(gym.Env):
                 ],
                 dtype=np.float32,
             )
+        graph = {k: v.copy() for k, v in self._graph.items()} if self._graph is not None else {}
         return {
+            **graph,
             "position_mask": pmask,
             "wire_mask": wmask,
             "density": np.clip(self._density, 0.0, 1.0).astype(np.float32),

@@ -12,7 +12,7 @@ from shapely.geometry import box
 
 import netlists
 import placement_env  # noqa: F401  (registers the ids)
-from netlists import Design, NodeKind, Placement
+from netlists import Design, Netlist, NodeKind, Placement
 from netlists.netlist import Net, Node, Pin
 from netlists.types import Canvas
 from placement_env.env import MacroPlacementEnv
@@ -465,3 +465,35 @@ def test_masked_random_rollout__every_bundled_design_is_legal(design):
     report = check_legality(env.netlist, placement, allow_unplaced=True)
     assert report.n_overlapping_pairs == 0 and report.n_out_of_die == 0
     assert shapely_legal(env.netlist, placement)
+
+
+def test_graph_observation__padded_macro_graph_passes_the_checker():
+    from gymnasium.utils.env_checker import check_env
+
+    env = gym.make(ENV_ID, netlist="n30", grid=32, graph_observation=True, max_edges=64)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        check_env(env.unwrapped)
+    assert [str(w.message) for w in caught] == []
+    obs, _ = env.reset(seed=0)
+    mask = obs["graph_edge_mask"]
+    edges = obs["graph_edges"][mask == 1]
+    assert obs["graph_edges"].shape == (64, 2) and 0 < mask.sum() <= 64
+    assert (edges[:, 0] < edges[:, 1]).all() and edges.max() < len(env.unwrapped.macros)
+    assert obs["graph_edge_weights"].max() == 1.0
+
+
+def test_graph_observation__edges_follow_the_nets():
+    netlist = Netlist.from_records(
+        "three",
+        Canvas(100.0, 100.0),
+        [Node(name, NodeKind.HARD_MACRO, 10.0, 10.0) for name in ("A", "B", "C")],
+        [Net("ab", (Pin("A"), Pin("B")), weight=2.0), Net("abc", (Pin("A"), Pin("B"), Pin("C")))],
+    )
+    env = MacroPlacementEnv(netlist=netlist, grid=8, order="index", graph_observation=True)
+    obs, _ = env.reset(seed=0)
+    got = {
+        (int(a), int(b)): float(w)
+        for (a, b), w in zip(obs["graph_edges"], obs["graph_edge_weights"], strict=True)
+    }
+    assert got == {(0, 1): 1.0, (1, 2): pytest.approx(1 / 3)}  # ab: 2 + 1, bc: 1, scaled by 3

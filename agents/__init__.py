@@ -4,7 +4,7 @@
 :class:`~agents.base.PlacerResult`; :data:`PLACERS` lists the names.
 """
 
-from agents import annealing, evolution, greedy, random_placer  # noqa: F401  (register)
+from agents import analytical, annealing, evolution, greedy, random_placer  # noqa: F401  (register)
 from agents.base import (
     PLACERS,
     Budget,

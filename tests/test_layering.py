@@ -1,4 +1,5 @@
-"""One-way layering: the numpy layers never import torch."""
+"""One-way layering: the numpy layers (netlists, accel, placement_env) never import torch;
+agents may."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import sys
 import pytest
 
 
-@pytest.mark.parametrize("package", ["netlists", "accel", "placement_env", "agents"])
+@pytest.mark.parametrize("package", ["netlists", "accel", "placement_env"])
 def test_import__does_not_pull_in_torch(package):
     if importlib.util.find_spec(package) is None:
         pytest.skip(f"{package} is not written yet")

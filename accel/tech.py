@@ -155,15 +155,13 @@ class Technology:
         return fmt.mac_full_adder_equivalents() * self.full_adder_um2
 
     def wire_delay_ns(self, length_mm: float, *, buffered: bool = True) -> float:
-        """Delay of a wire (ns): repeated (linear in length) or driven directly (Elmore)."""
-        if buffered:
-            return self.wire_buffered_ns_per_mm * length_mm + self.wire_offset_ns
+        """Delay of a wire (ns): repeated (linear in length) or driven directly (Elmore).
+
+        Both come from :meth:`wire_model`, the one wire-delay implementation of the project.
+        """
+        model = self.wire_model()
         length_um = 1000.0 * length_mm
-        r, c = self.wire_r_ohm_per_um, self.wire_c_ff_per_um
-        ohm_ff = 0.69 * self.driver_ohm * (c * length_um + self.load_ff) + r * length_um * (
-            0.38 * c * length_um + 0.69 * self.load_ff
-        )
-        return ohm_ff * 1e-6
+        return float(model.buffered_ns(length_um) if buffered else model.elmore_ns(length_um))
 
     def wire_model(self):
         """This node's :class:`placement_env.timing.WireModel` (imported lazily: layering)."""

@@ -61,11 +61,14 @@ class WireModel:
         ohm_ff = 0.69 * rd * (c * length + cl) + r * length * (0.38 * c * length + 0.69 * cl)
         return ohm_ff * 1e-6  # ohm x fF = 1e-15 s = 1e-6 ns
 
+    def buffered_ns(self, length_um: np.ndarray) -> np.ndarray:
+        """Delay of optimally repeated wires of the given lengths (ns)."""
+        length = np.asarray(length_um, dtype=np.float64)
+        return self.buffered_ns_per_mm * length / 1000.0 + self.buffered_offset_ns
+
     def delay_ns(self, length_um: np.ndarray) -> np.ndarray:
         """Delay of wires of the given lengths (ns): the faster of unbuffered and repeated."""
-        length = np.asarray(length_um, dtype=np.float64)
-        buffered = self.buffered_ns_per_mm * length / 1000.0 + self.buffered_offset_ns
-        return np.minimum(self.elmore_ns(length), buffered)
+        return np.minimum(self.elmore_ns(length_um), self.buffered_ns(length_um))
 
 
 # Wire RC from the open PDKs' set_wire_rc values; repeated-wire slopes from 1.5 sqrt(FO4 r c) with

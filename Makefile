@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/python -m netlists demo --out demo_out
 	$(BIN)/python -m accel report tpu_v1
+	$(BIN)/python scripts/compare_placers.py --out demo_out/compare --no-progress
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2

@@ -12,13 +12,13 @@ file (``.pl`` or ``.json``). ``report`` scores a placement (default: that floor 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 import netlists
 from accel.chip import build_chip
 from accel.params import PRESETS, preset
 from accel.report import chip_report, default_placement
+from netlists.stats import format_report
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -59,12 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, netlists.NetlistError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    if args.json:
-        print(json.dumps(report, indent=1))
-    else:
-        for key, value in report.items():
-            shown = f"{value:.6g}" if isinstance(value, float) else value
-            print(f"{key:>22}: {shown}")
+    print(format_report(report, as_json=args.json))
     return 0
 
 

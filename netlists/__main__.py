@@ -16,15 +16,7 @@ from pathlib import Path
 from netlists.bundled import bundled_designs, load
 from netlists.errors import NetlistError
 from netlists.render import save_placement_png
-from netlists.stats import design_stats
-
-
-def _print_stats(stats: dict[str, object]) -> None:
-    width = max(len(key) for key in stats)
-    for key, value in stats.items():
-        if isinstance(value, float):
-            value = f"{value:.6g}"
-        print(f"{key:<{width}}  {value}")
+from netlists.stats import design_stats, format_report
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
@@ -55,11 +47,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
-    stats = design_stats(load(args.design)).to_dict()
-    if args.json:
-        print(json.dumps(stats, indent=1))
-    else:
-        _print_stats(stats)
+    print(format_report(design_stats(load(args.design)).to_dict(), as_json=args.json))
     return 0
 
 
@@ -71,7 +59,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         design = load(name)
         seconds = time.perf_counter() - start
         print(f"== {name} (loaded in {seconds:.2f} s)")
-        _print_stats(design_stats(design).to_dict())
+        print(format_report(design_stats(design).to_dict()))
         picture = save_placement_png(
             design.netlist,
             design.placement,

@@ -105,6 +105,17 @@ def draw_placement(ax, netlist: Netlist, placement: Placement) -> list:
     return handles
 
 
+def save_figure(fig, path: str | Path, dpi: int = 120) -> Path:
+    """Saves a matplotlib figure as a PNG (creating parent folders), closes it, returns the path."""
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=dpi, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
 def save_placement_png(
     netlist: Netlist,
     placement: Placement,
@@ -128,8 +139,4 @@ def save_placement_png(
     ax.set_title(title or netlist.name)
     if handles:
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=dpi, bbox_inches="tight")
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi)

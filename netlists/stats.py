@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -97,3 +98,18 @@ def design_stats(design: Design) -> DesignStats:
         grid_rows=design.plc.grid_rows if design.plc else None,
         hard_macro_area_fraction=macro_area / die_area if die_area > 0 else 0.0,
     )
+
+
+def format_report(report: dict[str, object], *, as_json: bool = False) -> str:
+    """A flat report as indented JSON, or as an aligned ``key  value`` table (floats to 6 digits).
+
+    Every command line of the project prints its reports through this.
+    """
+    if as_json:
+        return json.dumps(report, indent=1)
+    width = max((len(key) for key in report), default=0)
+    lines = []
+    for key, value in report.items():
+        shown = f"{value:.6g}" if isinstance(value, float) else value
+        lines.append(f"{key:<{width}}  {shown}")
+    return "\n".join(lines)

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from netlists import Netlist, Placement
-from netlists.render import draw_placement, figure_size
+from netlists.render import draw_placement, figure_size, save_figure
 from placement_env.grid import Grid
 
 HEATMAPS = (None, "density", "rudy", "congestion")
@@ -137,8 +137,4 @@ def save_placement_picture(
     ax.set_title(title or (netlist.name + (f" — {heatmap}" if heatmap else "")))
     if handles:
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.25, 1.0), fontsize=8)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=dpi, bbox_inches="tight")
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi)

@@ -27,13 +27,13 @@ JSON keys (lengths in microns, areas in square microns):
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
 
 import netlists
 from netlists import NodeKind
+from netlists.stats import format_report
 from placement_env.grid import Grid
 from placement_env.legality import area_report, check_legality
 from placement_env.maps import density_map, rudy_map, top_fraction_mean
@@ -144,13 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     result["placement"] = str(Path(args.placement)) if args.placement else "as shipped"
-    if args.json:
-        print(json.dumps(result, indent=1))
-    else:
-        width = max(map(len, result))
-        for key, value in result.items():
-            shown = f"{value:.6g}" if isinstance(value, float) else value
-            print(f"{key:<{width}}  {shown}")
+    print(format_report(result, as_json=args.json))
     return 0
 
 

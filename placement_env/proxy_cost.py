@@ -384,12 +384,18 @@ def density_map(netlist: Netlist, placement: Placement, settings: PlcSettings) -
 def _density_map(
     netlist: Netlist, placement: Placement, tables: _Tables, grid: Grid
 ) -> np.ndarray:
-    x_min, x_max, y_min, y_max = _boxes(netlist, placement, tables.macros)
+    return _covered_area(grid, *_boxes(netlist, placement, tables.macros)) / grid.cell_area
+
+
+def _covered_area(
+    grid: Grid, x_min: np.ndarray, x_max: np.ndarray, y_min: np.ndarray, y_max: np.ndarray
+) -> np.ndarray:
+    """(rows, cols) area of each gcell covered by the boxes (overlaps add up; square microns)."""
     ox, _, _ = grid.col_overlaps(x_min, x_max)  # (m, cols)
     oy, _, _ = grid.row_overlaps(y_min, y_max)  # (m, rows)
     np.maximum(ox, 0.0, out=ox)
     np.maximum(oy, 0.0, out=oy)
-    return (oy.T @ ox) / grid.cell_area
+    return oy.T @ ox
 
 
 def _density_cost(cells: np.ndarray) -> float:
@@ -720,10 +726,15 @@ def _macro_allocation(
 
     Multiply by the macro routes per micron and divide by the tracks per cell edge to normalise.
     """
-    rows, cols = grid.rows, grid.cols
     if len(tables.hard_macros) == 0:
-        return np.zeros((rows, cols)), np.zeros((rows, cols))
-    x_min, x_max, y_min, y_max = _boxes(netlist, placement, tables.hard_macros)
+        return np.zeros((grid.rows, grid.cols)), np.zeros((grid.rows, grid.cols))
+    return _allocation_of_boxes(grid, *_boxes(netlist, placement, tables.hard_macros))
+
+
+def _allocation_of_boxes(
+    grid: Grid, x_min: np.ndarray, x_max: np.ndarray, y_min: np.ndarray, y_max: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_macro_allocation` of hard macros given by their boxes (each adds independently)."""
     ox, c_first, c_last = grid.col_overlaps(x_min, x_max)  # (h, cols)
     oy, r_first, r_last = grid.row_overlaps(y_min, y_max)  # (h, rows)
     # The evaluator counts a cell only where both overlaps are strictly positive.

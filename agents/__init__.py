@@ -4,7 +4,15 @@
 :class:`~agents.base.PlacerResult`; :data:`PLACERS` lists the names.
 """
 
-from agents import analytical, annealing, evolution, greedy, random_placer  # noqa: F401  (register)
+from agents import (  # noqa: F401  (register the placers)
+    analytical,
+    annealing,
+    evolution,
+    greedy,
+    learned,  # noqa: F401, E402  (registers "ppo")
+    proxy_annealing,
+    random_placer,
+)
 from agents.base import (
     PLACERS,
     Budget,

@@ -20,7 +20,7 @@ import numpy as np
 
 from agents.base import Budget, MacroProblem, Meter, Placer, PlacerResult, PlacerStats, register
 from agents.greedy import greedy_sub_placement
-from netlists import Design, NodeKind, Placement
+from netlists import Design, Netlist, NodeKind, Placement
 from placement_env.incremental import hpwl_delta
 from placement_env.wirelength import hpwl
 
@@ -32,14 +32,15 @@ _FLIPS = {0: (1, 4, 5), 1: (0, 4, 5), 4: (0, 1, 5), 5: (0, 1, 4),
 class _Boxes:
     """Centres and half-footprints of every placed hard macro, for O(m) legality checks."""
 
-    def __init__(self, problem: MacroProblem, placement: Placement, tol: float = 1e-9) -> None:
-        sub = problem.sub
-        hard = np.flatnonzero(placement.placed & (sub.node_kinds == int(NodeKind.HARD_MACRO)))
-        self.row = np.full(sub.num_nodes, -1, dtype=np.int64)
+    def __init__(self, netlist: Netlist, placement: Placement, tol: float = 1e-9) -> None:
+        hard = np.flatnonzero(
+            placement.placed & (netlist.node_kinds == int(NodeKind.HARD_MACRO))
+        )
+        self.row = np.full(netlist.num_nodes, -1, dtype=np.int64)
         self.row[hard] = np.arange(len(hard))
         self.centre = placement.positions[hard].copy()
-        self.half = placement.footprints(sub, hard) / 2
-        canvas = sub.canvas
+        self.half = placement.footprints(netlist, hard) / 2
+        canvas = netlist.canvas
         self.low = np.array([canvas.x_min, canvas.y_min])
         self.high = np.array([canvas.x_max, canvas.y_max])
         self.tol = tol
@@ -93,7 +94,7 @@ class AnnealingPlacer(Placer):
         meter.spend(1)
         sub = problem.sub
         start_cost = hpwl(sub, current)
-        boxes = _Boxes(problem, current)
+        boxes = _Boxes(problem.sub, current)
         macros = problem.local
         canvas = sub.canvas
         span = np.array([canvas.width, canvas.height])

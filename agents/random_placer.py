@@ -10,19 +10,20 @@ from agents.base import (
     Budget,
     MacroProblem,
     Placer,
-    PlacerError,
     PlacerResult,
     PlacerStats,
     register,
 )
 from agents.decode import decode
+from agents.legalize import legalize
 from netlists import Design, Placement
 
 
 @register
 class RandomPlacer(Placer):
     """Uniform random legal cells; restarts on a dead end, then tries a grid twice as fine, then
-    (dense designs) random cells in the lowest row with room.
+    (dense designs) random cells in the lowest row with room, and last (designs too dense for
+    any cell grid) uniform random targets packed by the minimum-displacement legaliser.
 
     Args:
         grid: Cells per side of the starting grid (made finer when a macro does not fit).
@@ -65,4 +66,15 @@ class RandomPlacer(Placer):
                             notes=(f"grid={grid.rows}", f"tries={tries}", f"mode={mode}"),
                         )
                         return PlacerResult(problem.to_full(result), stats)
-        raise PlacerError(f"design {design.name!r}: random placement hit a dead end {tries} times")
+        # Too dense for any cell grid (ami49): random targets, packed by the legaliser.
+        canvas = problem.netlist.canvas
+        targets = rng.uniform(
+            [canvas.x_min, canvas.y_min], [canvas.x_max, canvas.y_max], (len(problem.local), 2)
+        )
+        result, method = legalize(problem, targets)
+        stats = PlacerStats(
+            evaluations=tries + 1,
+            seconds=time.perf_counter() - start,
+            notes=(f"tries={tries}", f"mode=legalised random targets ({method})"),
+        )
+        return PlacerResult(problem.to_full(result), stats)

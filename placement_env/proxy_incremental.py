@@ -130,6 +130,14 @@ class IncrementalProxy:
             self._subsets[int(nodes[0])] = subset
         return subset
 
+    def connected_pin_mean(self, node: int) -> np.ndarray | None:
+        """Mean ``(x, y)`` of the pins of other blocks on ``node``'s nets (None if it has none)."""
+        _, _, pins = self._nets_of(np.array([node]))
+        others = pins[self.tables.pin_nodes[pins] != node]
+        if not len(others):
+            return None
+        return np.array([self._x[others].mean(), self._y[others].mean()])
+
     def _route(self, nets, starts, pins, sign: float, h: np.ndarray, v: np.ndarray) -> None:
         weight = sign * self.tables.route_weight[nets]
         source = self.tables.source_pin[nets]

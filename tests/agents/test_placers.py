@@ -16,7 +16,11 @@ from placement_env.wirelength import hpwl
 DESIGNS = ["n10", "n30", "ami33", "ct_sample_clustered", "ibm01"]
 BUDGET = Budget(evaluations=150)
 #: Per-placer budgets where one evaluation is a full decode (ibm01: ~0.2 s each).
-BUDGETS = {"evolution": Budget(evaluations=4)}
+BUDGETS = {"evolution": Budget(evaluations=4), "ppo": Budget(evaluations=8)}
+#: Placers that score the Circuit Training proxy, so need a design's .plc settings.
+NEEDS_PLC = {"proxy_annealing"}
+#: Placers that also move soft macros.
+MOVES_SOFT = {"proxy_annealing"}
 
 
 @pytest.fixture(scope="module")
@@ -30,15 +34,21 @@ def test_placer__legal_complete_and_deterministic(placer, design_name, designs):
     design = designs[design_name]
     nl = design.netlist
     budget = BUDGETS.get(placer, BUDGET)
+    if placer in NEEDS_PLC and design.plc is None:
+        with pytest.raises(PlacerError, match="needs the .plc settings"):
+            make_placer(placer).place(design, np.random.default_rng(3), budget)
+        return
     first = make_placer(placer).place(design, np.random.default_rng(3), budget)
     second = make_placer(placer).place(design, np.random.default_rng(3), budget)
     movable = (nl.node_kinds == int(NodeKind.HARD_MACRO)) & ~nl.node_fixed
     assert first.placement.placed[movable].all()
     assert check_legality(nl, first.placement).is_legal
     assert first.placement.same_as(second.placement)
-    # Nothing but the movable hard macros moves.
+    # Nothing but the movable hard macros (and soft macros, for placers that move them) moves.
     shipped = design.placement
     others = ~movable & shipped.placed
+    if placer in MOVES_SOFT:
+        others &= nl.node_kinds != int(NodeKind.SOFT_MACRO)
     assert np.array_equal(first.placement.positions[others], shipped.positions[others])
     assert first.stats.evaluations >= 1
 

@@ -4,16 +4,28 @@ The genome holds one target position per macro; it is decoded greedily with wire
 macro (largest first) goes to the legal cell of least HPWL increase, ties broken by distance to
 its target position (then cell index). Mutation re-draws each target with probability 1/m (at
 least one) uniformly over the die; the child replaces the parent when no worse. Budget: full
-placements decoded. Dead ends (no legal cell) count as evaluations and are discarded.
+placements decoded. A child that dead-ends (no legal cell; dense designs) is decoded by the
+minimum-displacement legaliser from its targets instead; if that fails too it counts as an
+evaluation and is discarded.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from agents.base import Budget, MacroProblem, Meter, Placer, PlacerResult, PlacerStats, register
+from agents.base import (
+    Budget,
+    MacroProblem,
+    Meter,
+    Placer,
+    PlacerError,
+    PlacerResult,
+    PlacerStats,
+    register,
+)
 from agents.decode import decode, wire_mask_chooser
 from agents.greedy import greedy_sub_placement
+from agents.legalize import legalize
 from netlists import Design
 from placement_env.wirelength import hpwl
 
@@ -56,9 +68,12 @@ class EvolutionPlacer(Placer):
             child[flip] = rng.uniform(low, high, size=(int(flip.sum()), 2))
             meter.spend(1)
             placed = decode(problem, grid, wire_mask_chooser(problem, grid, child))
-            if placed is None:
-                dead += 1
-                continue
+            if placed is None:  # dense designs: the targets made legal instead
+                try:
+                    placed, _ = legalize(problem, child, restarts=0)
+                except PlacerError:
+                    dead += 1
+                    continue
             cost = hpwl(problem.sub, placed)
             if cost <= best_cost:
                 improved += cost < best_cost

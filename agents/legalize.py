@@ -104,6 +104,8 @@ def legalize(
     targets: np.ndarray,
     grid_size: int = 128,
     exact_limit: int = 400,
+    restarts: int = 64,
+    rng: np.random.Generator | None = None,
 ) -> tuple[Placement, str]:
     """A legal sub-netlist placement with every movable macro near its target.
 
@@ -112,6 +114,8 @@ def legalize(
         targets: (m, 2) target centres of ``problem.local`` (same order).
         grid_size: Cells a side of the first grid tried.
         exact_limit: Use the exact candidate method first when there are at most this many macros.
+        restarts: Random target sets tried when no packing near ``targets`` is found.
+        rng: Draws those targets (default: seed 0, so the result is deterministic).
 
     Returns:
         The placement and which method produced it (``"exact"`` or ``"grid=<n>"``).
@@ -127,8 +131,22 @@ def legalize(
         result = _legalize_grid(problem, targets, grid_size * factor)
         if result is not None:
             return result, f"grid={grid_size * factor}"
+    # Dense floorplans (ami49, the TPU die): whether the greedy packing fits depends on where it
+    # starts, so retry from random targets (a fixed seed keeps the result deterministic).
+    rng = rng if rng is not None else np.random.default_rng(0)
+    canvas = problem.netlist.canvas
+    low, high = [canvas.x_min, canvas.y_min], [canvas.x_max, canvas.y_max]
+    for restart in range(1, restarts + 1):
+        random_targets = rng.uniform(low, high, targets.shape)
+        if len(problem.local) <= exact_limit:
+            result = _legalize_exact(problem, random_targets)
+        else:
+            result = _legalize_grid(problem, random_targets, grid_size)
+        if result is not None:
+            return result, f"random restart {restart}"
     raise PlacerError(
         f"design {problem.netlist.name!r}: legalisation found no legal position for some macro "
-        f"(largest first, exact candidates and grids {grid_size}..{grid_size * 4}); the macros "
+        f"(largest first, exact candidates, grids {grid_size}..{grid_size * 4} and {restarts} "
+        "random restarts); the macros "
         "may not fit the die"
     )

@@ -71,7 +71,7 @@ class RandomPlacer(Placer):
         targets = rng.uniform(
             [canvas.x_min, canvas.y_min], [canvas.x_max, canvas.y_max], (len(problem.local), 2)
         )
-        result, method = legalize(problem, targets)
+        result, method = legalize(problem, targets, rng=rng)
         stats = PlacerStats(
             evaluations=tries + 1,
             seconds=time.perf_counter() - start,

@@ -8,6 +8,10 @@ for designs with ``.plc`` settings, ``.pl`` for Bookshelf, ``.json`` otherwise) 
     python scripts/compare_placers.py                      # quick default run (< 1 minute)
     python scripts/compare_placers.py --designs ibm01 ibm02 --placers greedy annealing \
         --seeds 5 --budget-seconds 60 --out compare_out
+
+Designs are bundled names, paths, or an accelerator preset of :mod:`accel` (``tpu_v1``,
+``tpu_v2``, ``tpu_v3``: the chip of ``accel.build_chip``, whose hand-made floor plan is scored as
+the reference ``ref:hand-made``).
 """
 
 from __future__ import annotations
@@ -33,10 +37,15 @@ from placement_env.wirelength import hpwl, macro_hpwl
 DEFAULT_DESIGNS = ["n30", "ct_sample_clustered", "ami33"]
 DEFAULT_PLACERS = ["random", "greedy", "annealing"]
 FIELDS = [
-    "design", "placer", "seed", "hpwl", "macro_hpwl", "proxy", "legal", "overlap_area",
-    "evaluations", "seconds", "machine", "file", "error",
+    "design", "placer", "seed", "hpwl", "macro_hpwl", "proxy", "proxy_wirelength",
+    "proxy_density", "proxy_congestion", "legal", "overlap_area", "evaluations", "seconds",
+    "machine", "file", "error",
 ]  # fmt: skip
-METRICS = ["hpwl", "macro_hpwl", "proxy", "overlap_area", "seconds"]
+METRICS = [
+    "hpwl", "macro_hpwl", "proxy", "proxy_wirelength", "proxy_density", "proxy_congestion",
+    "overlap_area", "seconds",
+]  # fmt: skip
+COST_FIELDS = [f for f in METRICS if f != "seconds"]
 MACHINE = f"{platform.node()} ({platform.machine()}, {os.cpu_count()} cpus)"
 
 _DESIGNS: dict[str, Design] = {}
@@ -44,7 +53,12 @@ _DESIGNS: dict[str, Design] = {}
 
 def _design(name: str) -> Design:
     if name not in _DESIGNS:
-        _DESIGNS[name] = netlists.load(name)
+        import accel
+
+        if name in accel.PRESETS:
+            _DESIGNS[name] = accel.build_chip(accel.preset(name))
+        else:
+            _DESIGNS[name] = netlists.load(name)
     return _DESIGNS[name]
 
 
@@ -64,11 +78,14 @@ def score(design: Design, placement: Placement) -> dict[str, object]:
     """The table's metrics of one placement (every cost from ``placement_env``)."""
     nl = design.netlist
     report = check_legality(nl, placement)
-    proxy = proxy_cost(nl, placement, design.plc).proxy if design.plc is not None else ""
+    parts = proxy_cost(nl, placement, design.plc) if design.plc is not None else None
     return {
         "hpwl": hpwl(nl, placement),
         "macro_hpwl": macro_hpwl(nl, placement),
-        "proxy": proxy,
+        "proxy": parts.proxy if parts else "",
+        "proxy_wirelength": parts.wirelength if parts else "",
+        "proxy_density": parts.density if parts else "",
+        "proxy_congestion": parts.congestion if parts else "",
         "legal": bool(report.is_legal),
         "overlap_area": report.overlap_area,
     }
@@ -91,7 +108,7 @@ def run_one(
         )
     except agents.PlacerError as error:  # e.g. random placement stuck on a crowded die
         row = {"design": _label(name), "placer": placer, "seed": seed, "legal": False}
-        row.update({m: "" for m in ("hpwl", "macro_hpwl", "proxy", "overlap_area")})
+        row.update({m: "" for m in COST_FIELDS})
         row.update(
             evaluations="",
             seconds=time.perf_counter() - start,
@@ -129,6 +146,10 @@ def reference_rows(name: str) -> list[tuple[dict, Placement]]:
         found.append(("ref:shipped", design.placement))
     for ref, path in sorted(design.reference_placements.items()):
         found.append((f"ref:{ref}", netlists.read_placement(path, nl)))
+    import accel
+
+    if name in accel.PRESETS:
+        found.append(("ref:hand-made", accel.reference_placement(design)))
     rows = []
     for label, placement in found:
         row = {"design": _label(name), "placer": label, "seed": "", **score(design, placement)}
@@ -146,15 +167,16 @@ def _fmt(values: list[float]) -> str:
 
 
 def markdown(rows: list[dict]) -> str:
-    """Mean ± std per design x placer."""
-    head = ["design", "placer", "runs", "legal", *METRICS]
+    """Mean ± std per design x placer (metrics no row has are left out)."""
+    metrics = [m for m in METRICS if any(r.get(m, "") != "" for r in rows)]
+    head = ["design", "placer", "runs", "legal", *metrics]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     groups: dict[tuple[str, str], list[dict]] = {}
     for row in rows:
         groups.setdefault((row["design"], row["placer"]), []).append(row)
     for (design, placer), group in groups.items():
         cells = [design, placer, str(len(group)), f"{sum(r['legal'] for r in group)}/{len(group)}"]
-        for metric in METRICS:
+        for metric in metrics:
             cells.append(_fmt([float(r[metric]) for r in group if r[metric] != ""]))
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

@@ -13,7 +13,7 @@ from netlists import NodeKind
 from placement_env.legality import check_legality
 from placement_env.wirelength import hpwl
 
-DESIGNS = ["n10", "n30", "ami33", "ct_sample_clustered", "ibm01"]
+DESIGNS = ["n10", "n30", "ami33", "ami49", "ct_sample_clustered", "ibm01"]
 BUDGET = Budget(evaluations=150)
 #: Per-placer budgets where one evaluation is a full decode (ibm01: ~0.2 s each).
 BUDGETS = {"evolution": Budget(evaluations=4), "ppo": Budget(evaluations=8)}

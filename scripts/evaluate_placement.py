@@ -21,6 +21,10 @@ JSON keys (lengths in microns, areas in square microns):
     out_of_die, out_of_die_area; die_area, block_area, utilisation, bbox_area, whitespace;
     for designs with timing arcs (``--wire-model``, default NanGate45 metal3): worst_slack_ns,
     wns_ns, tns_ns, min_period_ns, fmax_mhz, critical_path (block names);
+    with ``--route`` (a negotiated grid global router on the ``.plc`` grid, else ``--grid``
+    gcells, macro-level nets: :func:`placement_env.routing.routed_metrics`): routed_overflow,
+    routed_max_overflow, routed_overflowed_edges (tracks / edges), routed_wl_um, routed_vias,
+    route_seconds;
     seconds (time to score).
 """
 
@@ -63,6 +67,7 @@ def evaluate(
     placement: netlists.Placement,
     bins: int,
     wire: WireModel = NANGATE45,
+    route: bool = False,
 ) -> dict:
     """Every metric of ``placement`` as a flat dictionary (see the module docstring)."""
     start = time.perf_counter()
@@ -117,6 +122,10 @@ def evaluate(
             fmax_mhz=timing.fmax_mhz,
             critical_path=list(timing.critical_path),
         )
+    if route:
+        from placement_env.routing import routed_metrics
+
+        result.update(routed_metrics(design, placement, grid=bins))
     result["seconds"] = time.perf_counter() - start
     return result
 
@@ -133,13 +142,18 @@ def main(argv: list[str] | None = None) -> int:
         help="wire delay model for timing: a placement_env.timing preset or an accel "
         "technology (28nm, 16nm, 7nm; use the chip's own for accel designs)",
     )
+    parser.add_argument(
+        "--route", action="store_true", help="also route the macro-level nets (routed_* keys)"
+    )
     args = parser.parse_args(argv)
     try:
         design = netlists.load(args.netlist)
         placement = design.placement
         if args.placement:
             placement = netlists.read_placement(args.placement, design.netlist)
-        result = evaluate(design, placement, args.grid, wire_model(args.wire_model))
+        result = evaluate(
+            design, placement, args.grid, wire_model(args.wire_model), route=args.route
+        )
     except (netlists.NetlistError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -19,8 +19,10 @@ onto the vertical ones; a via joins the horizontal and the vertical layer at one
 
 Array conventions used everywhere in :mod:`placement_env.routing`:
 
-* ``h_tracks[x, y]`` is the edge between gcells ``(x, y)`` and ``(x + 1, y)``: shape ``(nx - 1, ny)``;
-* ``v_tracks[x, y]`` is the edge between gcells ``(x, y)`` and ``(x, y + 1)``: shape ``(nx, ny - 1)``;
+* ``h_tracks[x, y]`` is the edge between gcells ``(x, y)`` and ``(x + 1, y)``, shape
+  ``(nx - 1, ny)``;
+* ``v_tracks[x, y]`` is the edge between gcells ``(x, y)`` and ``(x, y + 1)``, shape
+  ``(nx, ny - 1)``;
 * gcell coordinates of a pin are ``(floor((x - origin_x) / tile_width), floor(... / tile_height))``.
 """
 
@@ -110,7 +112,9 @@ class RoutingProblem:
 
     def __post_init__(self) -> None:
         if self.nx < 1 or self.ny < 1:
-            raise InvalidRoutingProblemError(f"grid must be at least 1 x 1, got {self.nx} x {self.ny}")
+            raise InvalidRoutingProblemError(
+                f"grid must be at least 1 x 1, got {self.nx} x {self.ny}"
+            )
         n_layers = len(self.vertical_capacity)
         if n_layers < 1:
             raise InvalidRoutingProblemError("a routing problem needs at least one layer")

@@ -45,11 +45,10 @@ def test_problem_from_placement__tpu_grid_and_tracks_follow_the_plc(tpu):
     assert max(weights.values()) > 1
 
 
-def test_route_placement__tpu_reference_routes_quickly_and_legally(tpu):
+def test_route_placement__tpu_reference_routes_legally(tpu):
     design, placement = tpu
     routed = route_placement(design, placement)
     result = routed.result
-    assert result.runtime_s < 5
     check_routes(routed.problem, result)
     assert recount(routed.problem, result).total_overflow == result.total_overflow
     assert result.wirelength_um >= routed.pin_hpwl_um * 0.999 or len(routed.problem.nets) == 0

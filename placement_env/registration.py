@@ -57,3 +57,9 @@ for _name, (_entry, _kwargs) in SPECS.items():
     for _env_id in (f"placement_env/{_name}", _name):
         if _env_id not in registry:
             register(id=_env_id, entry_point=_entry, kwargs=dict(_kwargs))
+
+# placement_env/GlobalRouting-v0 -- :class:`placement_env.routing.env.GlobalRoutingEnv` (a new
+# Liao-style 8 x 8 synthetic problem per reset unless ``problem=`` or ``generator=`` say otherwise).
+for _env_id in ("placement_env/GlobalRouting-v0", "GlobalRouting-v0"):
+    if _env_id not in registry:
+        register(id=_env_id, entry_point="placement_env.routing.env:GlobalRoutingEnv")

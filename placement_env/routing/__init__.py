@@ -9,6 +9,42 @@ from placement_env.routing.problem import (
 
 __all__ = ["CapacityAdjustment", "InvalidRoutingProblemError", "RoutingNet", "RoutingProblem"]
 
+from placement_env.routing.astar import (  # noqa: E402
+    AStarCosts,
+    AStarResult,
+    RouteMetrics,
+    evaluate_routes,
+    route_sequential,
+    two_pin_connections,
+)
+from placement_env.routing.ispd08 import (  # noqa: E402
+    read_ispd08,
+    read_ispd08_solution,
+    write_ispd08,
+    write_ispd08_solution,
+)
+from placement_env.routing.synthetic import (  # noqa: E402
+    SyntheticConfig,
+    generate,
+    generate_connections,
+)
+
+__all__ += [
+    "AStarCosts",
+    "AStarResult",
+    "RouteMetrics",
+    "SyntheticConfig",
+    "evaluate_routes",
+    "generate",
+    "generate_connections",
+    "read_ispd08",
+    "read_ispd08_solution",
+    "route_sequential",
+    "two_pin_connections",
+    "write_ispd08",
+    "write_ispd08_solution",
+]
+
 from placement_env.routing.decompose import Connections, decompose  # noqa: E402
 from placement_env.routing.evaluation import (  # noqa: E402
     ROUTED_COLUMNS,

@@ -1,0 +1,189 @@
+"""MaskablePPO on GlobalRouting-v0 against sequential A* (and the negotiated router, if present).
+
+Trains sb3-contrib's MaskablePPO on Liao-style 8 x 8 two-layer synthetic problems with scarce
+capacity (a new problem per reset) for a fixed wall-clock budget, then routes held-out seeded
+problems with the trained policy (deterministic, masked), a masked uniformly random policy,
+sequential A* (:func:`placement_env.routing.astar.route_sequential`) and, when
+``placement_env.routing.router`` exists, its negotiated-congestion ``route``. Every method is
+scored by :func:`placement_env.routing.astar.evaluate_routes` where it returns gcell paths.
+
+    python scripts/bench_routing_rl.py --train-seconds 420 --problems 100
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import platform
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from placement_env.routing.astar import evaluate_routes, route_sequential
+from placement_env.routing.env import GlobalRoutingEnv
+from placement_env.routing.synthetic import SyntheticConfig, generate
+
+log = logging.getLogger("bench_routing_rl")
+
+
+@dataclass(frozen=True)
+class Args:
+    """Benchmark settings (times in seconds)."""
+
+    grid: int = 8
+    nets: int = 20
+    max_pins: int = 5
+    capacity: int = 4
+    reduced_edges: int = 3
+    reduced_capacity: int = 1
+    train_seconds: float = 420.0
+    n_envs: int = 4
+    seed: int = 0
+    problems: int = 100
+    eval_seed: int = 1_000_000  # held-out problems: generate(config, eval_seed + i)
+    reward_scale: float = 0.1
+    out: str = "runs/bench_routing_rl.json"
+
+
+def parse_args(argv: list[str] | None) -> Args:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    for name, value in asdict(Args()).items():
+        parser.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=value)
+    return Args(**vars(parser.parse_args(argv)))
+
+
+def train(args: Args, config: SyntheticConfig):
+    import torch
+    from sb3_contrib import MaskablePPO
+    from stable_baselines3.common.callbacks import BaseCallback
+    from stable_baselines3.common.vec_env import DummyVecEnv
+
+    torch.set_num_threads(1)
+
+    class StopAfter(BaseCallback):
+        def __init__(self, seconds: float) -> None:
+            super().__init__()
+            self.deadline = time.perf_counter() + seconds
+
+        def _on_step(self) -> bool:
+            return time.perf_counter() < self.deadline
+
+    def make(rank: int):
+        def thunk():
+            return GlobalRoutingEnv(generator=config, reward_scale=args.reward_scale)
+        return thunk
+
+    vec = DummyVecEnv([make(i) for i in range(args.n_envs)])
+    vec.seed(args.seed)
+    model = MaskablePPO(
+        "MultiInputPolicy", vec, n_steps=512, batch_size=256, n_epochs=4, learning_rate=3e-4,
+        gamma=0.99, gae_lambda=0.95, ent_coef=0.01, seed=args.seed, verbose=0, device="cpu",
+        policy_kwargs={"net_arch": [128, 128]},
+    )
+    start = time.perf_counter()
+    model.learn(total_timesteps=10**9, callback=StopAfter(args.train_seconds))
+    return model, time.perf_counter() - start, model.num_timesteps
+
+
+def run_policy(env: GlobalRoutingEnv, problem, choose) -> dict:
+    obs, _ = env.reset(options={"problem": problem})
+    done, info = False, {}
+    while not done:
+        obs, _, done, _, info = env.step(choose(obs, env.action_masks()))
+    return info
+
+
+def try_router():
+    try:
+        from placement_env.routing.router import route  # written by another issue
+    except ImportError:
+        return None
+    return route
+
+
+def router_metrics(route, problem) -> dict:
+    """Scores the negotiated router's result; gcell paths are re-scored when it exposes them."""
+    result = route(problem)
+    try:
+        routes = [result.net_paths(i) for i in range(len(problem.nets))]
+        return evaluate_routes(problem, routes).summary()
+    except (AttributeError, TypeError, ValueError):
+        return {key: getattr(result, key) for key in ("total_overflow", "wirelength", "vias")
+                if hasattr(result, key)} | {
+            "solved": getattr(result, "total_overflow", 1) == 0, "rescored": False}
+
+
+def summarise(rows: list[dict], seconds: float) -> dict:
+    out = {"problems": len(rows), "seconds_per_problem": seconds / max(len(rows), 1)}
+    for key in ("total_overflow", "wirelength", "vias", "solved", "fallbacks"):
+        values = [float(r[key]) for r in rows if key in r]
+        if values:
+            out[key] = (float(np.mean(values)), float(np.std(values)))
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    args = parse_args(argv)
+    config = SyntheticConfig(
+        grid=args.grid, num_nets=args.nets, max_pins=args.max_pins, capacity=args.capacity,
+        reduced_edges=args.reduced_edges, reduced_capacity=args.reduced_capacity,
+    )
+    wall = time.perf_counter()
+    log.info("training MaskablePPO for %.0f s on %s", args.train_seconds, config)
+    model, train_s, timesteps = train(args, config)
+    log.info("trained %d timesteps in %.0f s", timesteps, train_s)
+
+    problems = [generate(config, args.eval_seed + i) for i in range(args.problems)]
+    env = GlobalRoutingEnv(generator=config, reward_scale=args.reward_scale)
+    env.reset(seed=args.seed)
+    rng = np.random.default_rng(args.seed)
+    methods = {
+        "MaskablePPO (deterministic)": lambda p: run_policy(env, p, lambda o, m: int(
+            model.predict(o, action_masks=m, deterministic=True)[0])),
+        "masked random": lambda p: run_policy(env, p, lambda o, m: int(
+            rng.choice(np.flatnonzero(m)))),
+        "sequential A*": lambda p: route_sequential(p).metrics.summary(),
+    }
+    route = try_router()
+    if route is not None:
+        methods["negotiated router"] = lambda p: router_metrics(route, p)
+    results = {}
+    for name, method in methods.items():
+        start = time.perf_counter()
+        rows = [method(p) for p in problems]
+        results[name] = summarise(rows, time.perf_counter() - start)
+        log.info("%s: %s", name, results[name])
+
+    lines = [
+        "| method | total overflow | wirelength | vias | solved | fallbacks | s / problem |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, r in results.items():
+        def pm(key: str, fmt: str = ".2f", r=r) -> str:
+            return f"{r[key][0]:{fmt}} ± {r[key][1]:{fmt}}" if key in r else "—"
+        solved = f"{r['solved'][0]:.2f}" if "solved" in r else "—"
+        lines.append(f"| {name} | {pm('total_overflow')} | {pm('wirelength', '.1f')} | "
+                     f"{pm('vias', '.1f')} | {solved} | {pm('fallbacks')} | "
+                     f"{r['seconds_per_problem']:.3f} |")
+    table = "\n".join(lines)
+    total = time.perf_counter() - wall
+    print(table)
+    print(f"\n{args.problems} held-out problems ({config}); PPO trained {timesteps} steps in "
+          f"{train_s:.0f} s; total wall time {total:.0f} s on {platform.processor() or 'cpu'} "
+          f"({platform.machine()}), 1 torch thread")
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({
+        "args": asdict(args), "train_seconds": train_s, "timesteps": timesteps,
+        "wall_seconds": total, "results": results, "table": table,
+        "command": " ".join([Path(sys.argv[0]).name, *(argv or sys.argv[1:])]),
+    }, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -36,14 +36,19 @@ from placement_env.wirelength import hpwl, macro_hpwl
 
 DEFAULT_DESIGNS = ["n30", "ct_sample_clustered", "ami33"]
 DEFAULT_PLACERS = ["random", "greedy", "annealing"]
+#: Columns of the global router (placement_env.routing.ROUTED_COLUMNS), filled unless --no-route.
+ROUTED = [
+    "routed_overflow", "routed_max_overflow", "routed_overflowed_edges", "routed_wl_um",
+    "routed_vias", "routed_util_top5", "route_seconds",
+]  # fmt: skip
 FIELDS = [
     "design", "placer", "seed", "hpwl", "macro_hpwl", "proxy", "proxy_wirelength",
-    "proxy_density", "proxy_congestion", "legal", "overlap_area", "evaluations", "seconds",
-    "machine", "file", "error",
+    "proxy_density", "proxy_congestion", "legal", "overlap_area", *ROUTED, "evaluations",
+    "seconds", "machine", "file", "error",
 ]  # fmt: skip
 METRICS = [
     "hpwl", "macro_hpwl", "proxy", "proxy_wirelength", "proxy_density", "proxy_congestion",
-    "overlap_area", "seconds",
+    "overlap_area", "routed_overflow", "routed_wl_um", "seconds",
 ]  # fmt: skip
 COST_FIELDS = [f for f in METRICS if f != "seconds"]
 MACHINE = f"{platform.node()} ({platform.machine()}, {os.cpu_count()} cpus)"
@@ -74,12 +79,16 @@ def _label(name: str) -> str:
     return Path(name).name.split(".")[0] if os.sep in name or "." in name else name
 
 
-def score(design: Design, placement: Placement) -> dict[str, object]:
-    """The table's metrics of one placement (every cost from ``placement_env``)."""
+def score(design: Design, placement: Placement, route: bool = True) -> dict[str, object]:
+    """The table's metrics of one placement (every cost from ``placement_env``).
+
+    With ``route`` the macro-level nets are also routed by the negotiated global router
+    (:func:`placement_env.routing.routed_metrics`), when the placement is legal.
+    """
     nl = design.netlist
     report = check_legality(nl, placement)
     parts = proxy_cost(nl, placement, design.plc) if design.plc is not None else None
-    return {
+    row = {
         "hpwl": hpwl(nl, placement),
         "macro_hpwl": macro_hpwl(nl, placement),
         "proxy": parts.proxy if parts else "",
@@ -89,10 +98,16 @@ def score(design: Design, placement: Placement) -> dict[str, object]:
         "legal": bool(report.is_legal),
         "overlap_area": report.overlap_area,
     }
+    routed = {column: "" for column in ROUTED}
+    if route and report.is_legal:
+        from placement_env.routing import routed_metrics
+
+        routed.update(routed_metrics(design, placement))
+    return {**row, **routed}
 
 
 def run_one(
-    name: str, placer: str, seed: int, budget: tuple, out: str
+    name: str, placer: str, seed: int, budget: tuple, out: str, route: bool = True
 ) -> tuple[dict, Placement | None]:
     """One placer run (in a worker process): scores it and writes its placement file.
 
@@ -108,7 +123,7 @@ def run_one(
         )
     except agents.PlacerError as error:  # e.g. random placement stuck on a crowded die
         row = {"design": _label(name), "placer": placer, "seed": seed, "legal": False}
-        row.update({m: "" for m in COST_FIELDS})
+        row.update({m: "" for m in COST_FIELDS + ROUTED})
         row.update(
             evaluations="",
             seconds=time.perf_counter() - start,
@@ -124,7 +139,7 @@ def run_one(
         "design": _label(name),
         "placer": placer,
         "seed": seed,
-        **score(design, result.placement),
+        **score(design, result.placement, route),
     }
     row.update(
         evaluations=result.stats.evaluations,
@@ -136,7 +151,7 @@ def run_one(
     return row, result.placement
 
 
-def reference_rows(name: str) -> list[tuple[dict, Placement]]:
+def reference_rows(name: str, route: bool = True) -> list[tuple[dict, Placement]]:
     """The design's shipped placement (when its macros are all placed) and named references."""
     design = _design(name)
     nl = design.netlist
@@ -152,7 +167,12 @@ def reference_rows(name: str) -> list[tuple[dict, Placement]]:
         found.append(("ref:hand-made", accel.reference_placement(design)))
     rows = []
     for label, placement in found:
-        row = {"design": _label(name), "placer": label, "seed": "", **score(design, placement)}
+        row = {
+            "design": _label(name),
+            "placer": label,
+            "seed": "",
+            **score(design, placement, route),
+        }
         row.update(evaluations="", seconds="", machine=MACHINE, file="", error="")
         rows.append((row, placement))
     return rows
@@ -192,6 +212,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default="compare_out", help="output directory")
     parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
     parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument(
+        "--no-route", action="store_true", help="skip the global routing of each placement"
+    )
     args = parser.parse_args(argv)
 
     import agents
@@ -213,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
 
     results: list[tuple[dict, Placement]] = []
     for name in args.designs:
-        results.extend(reference_rows(name))
+        results.extend(reference_rows(name, not args.no_route))
     jobs = [(d, p, s) for d in args.designs for p in args.placers for s in range(args.seeds)]
     budget_args = (budget.evaluations, budget.seconds)
     from tqdm import tqdm
@@ -221,7 +244,8 @@ def main(argv: list[str] | None = None) -> int:
     bar = tqdm(total=len(jobs), desc="placing", disable=args.no_progress, file=sys.stderr)
     with ProcessPoolExecutor(max_workers=max(1, args.workers)) as pool:
         futures = {
-            pool.submit(run_one, d, p, s, budget_args, str(out)): (d, p, s) for d, p, s in jobs
+            pool.submit(run_one, d, p, s, budget_args, str(out), not args.no_route): (d, p, s)
+            for d, p, s in jobs
         }
         for future in as_completed(futures):
             results.append(future.result())

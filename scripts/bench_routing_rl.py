@@ -5,7 +5,7 @@ capacity (a new problem per reset) for a fixed wall-clock budget, then routes he
 problems with the trained policy (deterministic, masked), a masked uniformly random policy,
 sequential A* (:func:`placement_env.routing.astar.route_sequential`) and, when
 ``placement_env.routing.router`` exists, its negotiated-congestion ``route``. Every method is
-scored by :func:`placement_env.routing.astar.evaluate_routes` where it returns gcell paths.
+scored by :func:`placement_env.routing.metrics.evaluate_routes` where it returns gcell paths.
 
     python scripts/bench_routing_rl.py --train-seconds 420 --problems 100
 """
@@ -23,8 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
-from placement_env.routing.astar import evaluate_routes, route_sequential
+from placement_env.routing.astar import route_sequential
 from placement_env.routing.env import GlobalRoutingEnv
+from placement_env.routing.metrics import evaluate_routes
 from placement_env.routing.synthetic import SyntheticConfig, generate
 
 log = logging.getLogger("bench_routing_rl")

@@ -53,6 +53,7 @@ from placement_env.routing.evaluation import (  # noqa: E402
     routed_metrics,
 )
 from placement_env.routing.from_design import problem_from_placement  # noqa: E402
+from placement_env.routing.metrics import route_metrics  # noqa: E402
 from placement_env.routing.router import RouterSettings, RoutingResult, route  # noqa: E402
 from placement_env.routing.verify import InvalidRouteError, check_routes, recount  # noqa: E402
 
@@ -68,6 +69,7 @@ __all__ += [
     "problem_from_placement",
     "recount",
     "route",
+    "route_metrics",
     "route_placement",
     "routed_metrics",
 ]

@@ -1,10 +1,12 @@
-"""Sequential A*: the classic baseline global router (and the metrics every router here reports).
+"""Sequential A*: the classic baseline global router.
 
-Each net is decomposed into two-pin connections by a minimum spanning tree of its pin gcells
-(Manhattan distance); connections are routed one at a time, nets in order of HPWL then id, by A*
-on the two-layer gcell graph, and are never ripped up. Edge costs grow with usage and an edge
-that is full costs more but is never forbidden, so every connection is routed (possibly with
-overflow). Learned routers (:mod:`placement_env.routing.env`) are compared with it.
+Each net is decomposed into two-pin connections by
+:func:`~placement_env.routing.decompose.decompose` (a rectilinear spanning tree of its pin gcells,
+or the exact Steiner star of a three-gcell net); connections are routed one at a time, nets in
+order of HPWL then id, by A* on the two-layer gcell graph, and are never ripped up. Edge costs
+grow with usage and an edge that is full costs more but is never forbidden, so every connection
+is routed (possibly with overflow). Learned routers (:mod:`placement_env.routing.env`) are
+compared with it.
 
 The search graph is the two-layer model of :meth:`RoutingProblem.tracks_2d`: horizontal edges
 on layer 1, vertical edges on layer 2, a via between the layers at any gcell. Pins sit on
@@ -17,14 +19,10 @@ where ``u`` is the edge's usage before the wire and ``c`` its tracks; an edge th
 uses costs 1 and adds no usage (a net uses an edge once however many of its connections cross
 it). The Manhattan distance is an admissible, consistent heuristic (every edge costs >= 1).
 
-Metrics (:func:`evaluate_routes`, shared with the env and the benchmark):
-
-* usage: per edge, the number of nets whose paths cross it (each net counted once);
-* total overflow ``sum max(0, usage - tracks)`` and max overflow, over the 2-D edges;
-* wirelength: the number of (net, edge) pairs, i.e. gcell edges, each net's edges counted once;
-* vias (the documented rule): per path, one via per direction change plus one at each end that
-  the path leaves or reaches vertically (its pins are on the horizontal layer 1). This is the
-  number of via segments :func:`placement_env.routing.ispd08.write_ispd08_solution` writes.
+Every wire counts as one track in the search (exact for default-width nets). The results are
+scored by :func:`placement_env.routing.metrics.route_metrics`, the package's one definition of
+usage, overflow, wirelength and vias (re-exported here: :func:`evaluate_routes`,
+:class:`RouteMetrics`, :func:`path_edges`, :func:`path_vias`).
 """
 
 from __future__ import annotations
@@ -36,9 +34,15 @@ from dataclasses import dataclass
 
 import numba
 import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import minimum_spanning_tree
 
+from placement_env.routing.decompose import decompose
+from placement_env.routing.metrics import (  # noqa: F401 - re-exported, the A* module's API
+    RouteMetrics,
+    evaluate_routes,
+    overflow,
+    path_edges,
+    path_vias,
+)
 from placement_env.routing.problem import RoutingProblem
 
 #: Columns of :func:`two_pin_connections`.
@@ -46,30 +50,6 @@ CONNECTION_COLUMNS = ("net", "x1", "y1", "x2", "y2")
 
 
 # --------------------------------------------------------------------------- decomposition
-
-
-def mst_pairs(cells: np.ndarray) -> np.ndarray:
-    """Minimum spanning tree of gcells under Manhattan distance.
-
-    Args:
-        cells: ``(k, 2)`` int array of distinct gcells.
-
-    Returns:
-        ``(k - 1, 2)`` int64 index pairs ``(i, j)`` with ``i < j``, sorted by length, then ``i``,
-        then ``j`` (deterministic).
-    """
-    cells = np.asarray(cells, dtype=np.int64).reshape(-1, 2)
-    k = len(cells)
-    if k < 2:
-        return np.empty((0, 2), dtype=np.int64)
-    dist = np.abs(cells[:, None, :] - cells[None, :, :]).sum(axis=2)
-    i, j = np.triu_indices(k, 1)
-    # Distinct cells are >= 1 apart, so no real edge is the zero csgraph takes for "no edge".
-    graph = coo_matrix((dist[i, j].astype(float), (i, j)), shape=(k, k))
-    tree = minimum_spanning_tree(graph).tocoo()
-    a, b = np.minimum(tree.row, tree.col), np.maximum(tree.row, tree.col)
-    order = np.lexsort((b, a, dist[a, b]))
-    return np.column_stack([a[order], b[order]]).astype(np.int64)
 
 
 def net_order(problem: RoutingProblem) -> np.ndarray:
@@ -86,16 +66,16 @@ def two_pin_connections(problem: RoutingProblem) -> np.ndarray:
     """All two-pin connections in routing order.
 
     Returns:
-        ``(c, 5)`` int64 rows ``net, x1, y1, x2, y2`` (:data:`CONNECTION_COLUMNS`): nets in
-        :func:`net_order`, each net's spanning-tree edges in :func:`mst_pairs` order. Nets whose
-        pins all share one gcell give none.
+        ``(c, 5)`` int64 rows ``net, x1, y1, x2, y2`` (:data:`CONNECTION_COLUMNS`): the
+        connections of :func:`~placement_env.routing.decompose.decompose`, nets in
+        :func:`net_order` and each net's connections in decomposition order. Nets whose pins all
+        share one gcell give none.
     """
-    rows = []
-    for net in net_order(problem):
-        cells = problem.net_gcells(int(net))
-        for i, j in mst_pairs(cells):
-            rows.append((int(net), *cells[i], *cells[j]))
-    return np.array(rows, dtype=np.int64).reshape(-1, 5)
+    conns = decompose(problem)
+    rank = np.empty(len(problem.nets), dtype=np.int64)
+    rank[net_order(problem)] = np.arange(len(problem.nets))
+    order = np.argsort(rank[conns.net], kind="stable")
+    return np.column_stack([conns.net, conns.ends])[order].astype(np.int64).reshape(-1, 5)
 
 
 # --------------------------------------------------------------------------- kernels
@@ -282,157 +262,6 @@ class UsageGrid:
         """Adds ``path`` (consecutive gcells) of net ``net`` to the usage."""
         _commit(np.asarray(path, dtype=np.int64).reshape(-1, 2), self.h_usage, self.v_usage,
                 self.h_mark, self.v_mark, net + 1)
-
-
-# --------------------------------------------------------------------------- metrics
-
-
-def path_edges(path: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The edges a gcell path crosses.
-
-    Returns:
-        ``(h, v)``: ``(a, 2)`` int64 ``(x, y)`` indices into ``h_tracks`` and ``(b, 2)`` into
-        ``v_tracks``.
-
-    Raises:
-        ValueError: Two consecutive cells are not neighbours.
-    """
-    path = np.asarray(path, dtype=np.int64).reshape(-1, 2)
-    a, b = path[:-1], path[1:]
-    step = np.abs(b - a).sum(axis=1)
-    if (step != 1).any():
-        k = int(np.flatnonzero(step != 1)[0])
-        raise ValueError(f"path cells {path[k].tolist()} and {path[k + 1].tolist()} are not "
-                         "neighbours")
-    horizontal = a[:, 1] == b[:, 1]
-    h = np.column_stack([np.minimum(a[:, 0], b[:, 0]), a[:, 1]])[horizontal]
-    v = np.column_stack([a[:, 0], np.minimum(a[:, 1], b[:, 1])])[~horizontal]
-    return h, v
-
-
-def path_vias(path: np.ndarray) -> int:
-    """Vias of one path on the two-layer model (pins on the horizontal layer 1).
-
-    One per direction change, plus one at each end the path leaves or reaches vertically.
-    """
-    path = np.asarray(path, dtype=np.int64).reshape(-1, 2)
-    if len(path) < 2:
-        return 0
-    vertical = np.diff(path, axis=0)[:, 0] == 0
-    return int((vertical[1:] != vertical[:-1]).sum() + vertical[0] + vertical[-1])
-
-
-@dataclass(frozen=True)
-class RouteMetrics:
-    """What a routing of a problem scores (units: gcell edges and tracks).
-
-    Attributes:
-        h_usage: ``(nx - 1, ny)`` float nets crossing each horizontal edge.
-        v_usage: ``(nx, ny - 1)`` float nets crossing each vertical edge.
-        total_overflow: ``sum max(0, usage - tracks)`` over all edges.
-        max_overflow: Largest edge overflow.
-        overflowed_edges: Edges with usage above their tracks.
-        wirelength: Gcell edges used, each net's edges counted once.
-        vias: Vias by the rule of :func:`path_vias`, summed over paths.
-        connected: Every net's pin gcells are joined by its paths.
-        solved: ``connected`` and zero total overflow.
-    """
-
-    h_usage: np.ndarray
-    v_usage: np.ndarray
-    total_overflow: float
-    max_overflow: float
-    overflowed_edges: int
-    wirelength: int
-    vias: int
-    connected: bool
-
-    @property
-    def solved(self) -> bool:
-        return self.connected and self.total_overflow == 0
-
-    def summary(self) -> dict[str, float | int | bool]:
-        """The scalar metrics as a dict (for ``info`` and reports)."""
-        return {
-            "total_overflow": self.total_overflow,
-            "max_overflow": self.max_overflow,
-            "overflowed_edges": self.overflowed_edges,
-            "wirelength": self.wirelength,
-            "vias": self.vias,
-            "connected": self.connected,
-            "solved": self.solved,
-        }
-
-
-def overflow(
-    h_usage: np.ndarray, v_usage: np.ndarray, h_tracks: np.ndarray, v_tracks: np.ndarray
-) -> tuple[float, float, int]:
-    """``(total, max, number of overflowed edges)`` of usage against tracks."""
-    over = np.concatenate([(h_usage - h_tracks).ravel(), (v_usage - v_tracks).ravel()])
-    over = np.maximum(over, 0.0)
-    return float(over.sum()), float(over.max(initial=0.0)), int((over > 0).sum())
-
-
-def _connected(cells: np.ndarray, paths: Sequence[np.ndarray], ny: int) -> bool:
-    if len(cells) < 2:
-        return True
-    parent: dict[int, int] = {}
-
-    def find(a: int) -> int:
-        parent.setdefault(a, a)
-        while parent[a] != a:
-            parent[a] = parent[parent[a]]
-            a = parent[a]
-        return a
-
-    for path in paths:
-        keys = [int(x) * ny + int(y) for x, y in np.asarray(path).reshape(-1, 2)]
-        for a, b in zip(keys[:-1], keys[1:], strict=True):
-            parent[find(a)] = find(b)
-    roots = {find(int(x) * ny + int(y)) for x, y in cells}
-    return len(roots) == 1
-
-
-def evaluate_routes(
-    problem: RoutingProblem, routes: Sequence[Sequence[np.ndarray]]
-) -> RouteMetrics:
-    """Scores gcell-path routes of every net of ``problem`` (see the module docstring).
-
-    Args:
-        problem: The problem.
-        routes: Per net, a sequence of ``(m, 2)`` int gcell paths.
-
-    Raises:
-        ValueError: Wrong number of nets, a path leaving the grid or jumping between cells.
-    """
-    if len(routes) != len(problem.nets):
-        raise ValueError(f"routes has {len(routes)} entries for {len(problem.nets)} nets")
-    h_tracks, v_tracks = problem.tracks_2d()
-    h_usage = np.zeros(h_tracks.shape)
-    v_usage = np.zeros(v_tracks.shape)
-    vias, connected = 0, True
-    for index, paths in enumerate(routes):
-        h_parts, v_parts = [np.empty((0, 2), np.int64)], [np.empty((0, 2), np.int64)]
-        for path in paths:
-            path = np.asarray(path, dtype=np.int64).reshape(-1, 2)
-            if len(path) and ((path < 0).any() or (path[:, 0] >= problem.nx).any()
-                              or (path[:, 1] >= problem.ny).any()):
-                raise ValueError(f"net {index}: a path leaves the {problem.nx} x {problem.ny} "
-                                 "grid")
-            h, v = path_edges(path)
-            h_parts.append(h)
-            v_parts.append(v)
-            vias += path_vias(path)
-        for parts, usage in ((h_parts, h_usage), (v_parts, v_usage)):
-            edges = np.unique(np.concatenate(parts), axis=0)
-            np.add.at(usage, (edges[:, 0], edges[:, 1]), 1.0)
-        connected &= _connected(problem.net_gcells(index), paths, problem.ny)
-    total, worst, count = overflow(h_usage, v_usage, h_tracks, v_tracks)
-    return RouteMetrics(
-        h_usage=h_usage, v_usage=v_usage, total_overflow=total, max_overflow=worst,
-        overflowed_edges=count, wirelength=int(h_usage.sum() + v_usage.sum()), vias=vias,
-        connected=bool(connected),
-    )
 
 
 # --------------------------------------------------------------------------- the router

@@ -19,7 +19,14 @@ import numpy as np
 
 from placement_env.routing.problem import RoutingProblem
 
-__all__ = ["Connections", "decompose", "mst_edges", "net_demands", "pin_gcells"]
+__all__ = [
+    "Connections",
+    "connection_count",
+    "decompose",
+    "mst_edges",
+    "net_demands",
+    "pin_gcells",
+]
 
 
 @dataclass(frozen=True)
@@ -201,3 +208,17 @@ def decompose(problem: RoutingProblem) -> Connections:
         ends=np.ascontiguousarray(rows[:, 1:]),
         demand=demands[net] if len(net) else np.zeros(0),
     )
+
+
+def connection_count(cells: np.ndarray) -> int:
+    """How many connections :func:`decompose` makes of a net with these distinct gcells.
+
+    ``m - 1`` for ``m`` gcells, except a three-gcell net: three through its Steiner median, or
+    two when the median is one of its gcells.
+    """
+    cells = np.asarray(cells, dtype=np.int64).reshape(-1, 2)
+    m = len(cells)
+    if m != 3:
+        return max(m - 1, 0)
+    median = np.median(cells, axis=0)
+    return 2 if (cells == median).all(axis=1).any() else 3

@@ -4,8 +4,8 @@ Registered as ``placement_env/GlobalRouting-v0`` (and ``GlobalRouting-v0`` for t
 ``"placement_env:GlobalRouting-v0"`` form); see :class:`GlobalRoutingEnv`. It follows Liao et al.
 (arXiv 1906.08809) -- a head that walks from one pin to the other on the gcell graph, -1 per
 step and a bonus on arrival -- with action masks in the style of Jumanji's Connector, and it
-scores episodes with the same metrics as the sequential A* baseline
-(:func:`placement_env.routing.astar.evaluate_routes`).
+scores episodes with the package's metrics, as the sequential A* baseline is scored
+(:func:`placement_env.routing.metrics.evaluate_routes`).
 """
 
 from __future__ import annotations
@@ -19,14 +19,8 @@ import numpy as np
 from gymnasium import spaces
 from scipy import ndimage
 
-from placement_env.routing.astar import (
-    AStarCosts,
-    RouteMetrics,
-    UsageGrid,
-    evaluate_routes,
-    path_vias,
-    two_pin_connections,
-)
+from placement_env.routing.astar import AStarCosts, UsageGrid, two_pin_connections
+from placement_env.routing.metrics import RouteMetrics, evaluate_routes, path_vias
 from placement_env.routing.problem import RoutingProblem
 from placement_env.routing.synthetic import SyntheticConfig, generate
 
@@ -47,9 +41,10 @@ class GlobalRoutingEnv(gym.Env):
     ## Description
 
     A problem (:class:`~placement_env.routing.problem.RoutingProblem`, routed on its two-layer
-    projection) is decomposed into two-pin connections by a spanning tree per net, in the order of
-    the sequential A* baseline (:func:`~placement_env.routing.astar.two_pin_connections`: nets
-    by HPWL, then id). For each connection a *head* starts on the first pin and the agent moves it
+    projection) is decomposed into two-pin connections
+    (:func:`~placement_env.routing.decompose.decompose`), in the order of the sequential A*
+    baseline (:func:`~placement_env.routing.astar.two_pin_connections`: nets by HPWL, then id).
+    For each connection a *head* starts on the first pin and the agent moves it
     to a neighbouring gcell per step until it reaches the second pin; the wire crosses the edges
     the head walks over. A net uses an edge once, however many of its connections cross it. When a
     connection takes more than its step limit (``ceil(step_limit_factor * manhattan) +
@@ -83,7 +78,8 @@ class GlobalRoutingEnv(gym.Env):
     ## Rewards
 
     With ``cost = wirelength + via_cost * vias + overflow_penalty * total_overflow`` of the
-    partial routing (the metrics of :func:`~placement_env.routing.astar.evaluate_routes`), a step
+    partial routing (the metrics of :func:`~placement_env.routing.metrics.evaluate_routes`; the
+    running count takes every wire as one track, exact for default-width nets), a step
     earns ``-(change of cost) + connect_bonus`` (when it reaches the target) ``- limit_penalty -
     cost of the ripped-up partial wire`` (when it triggers a fallback) ``- illegal_penalty``
     (masked action), times ``reward_scale``. So a step over a free new edge earns -1, one that
@@ -415,7 +411,7 @@ class GlobalRoutingEnv(gym.Env):
         return tuple(tuple(paths) for paths in self._routes)
 
     def metrics(self) -> RouteMetrics:
-        """:func:`~placement_env.routing.astar.evaluate_routes` of :meth:`routes`."""
+        """:func:`~placement_env.routing.metrics.evaluate_routes` of :meth:`routes`."""
         if not self._started:
             raise RuntimeError("call reset() first")
         return evaluate_routes(self.problem, self.routes())

@@ -33,10 +33,10 @@ from netlists import Design, Netlist, NodeKind, Placement, PlcSettings
 from placement_env import proxy_cost as _proxy
 from placement_env.grid import Grid
 from placement_env.routing.problem import (
-    CapacityAdjustment,
     InvalidRoutingProblemError,
     RoutingNet,
     RoutingProblem,
+    two_layer_capacities,
 )
 
 __all__ = [
@@ -151,13 +151,6 @@ def _edge_tracks(
     return h, v
 
 
-def _default_capacity(values: np.ndarray) -> float:
-    if values.size == 0:
-        return 0.0
-    uniq, counts = np.unique(values, return_counts=True)
-    return float(uniq[np.argmax(counts)])
-
-
 def problem_from_placement(
     design: Design | Netlist,
     placement: Placement | None = None,
@@ -215,14 +208,7 @@ def problem_from_placement(
         cells = np.column_stack([centre_x[members], centre_y[members], np.ones(len(members))])
         nets.append(RoutingNet(netlist.net_names[net], net, cells, max(1.0, float(weights[net]))))
 
-    h_default, v_default = _default_capacity(h), _default_capacity(v)
-    adjustments = [
-        CapacityAdjustment((int(x), int(y), 1), (int(x) + 1, int(y), 1), float(h[x, y]))
-        for x, y in zip(*np.nonzero(h != h_default), strict=True)
-    ] + [
-        CapacityAdjustment((int(x), int(y), 2), (int(x), int(y) + 1, 2), float(v[x, y]))
-        for x, y in zip(*np.nonzero(v != v_default), strict=True)
-    ]
+    h_default, v_default, adjustments = two_layer_capacities(h, v)
     return RoutingProblem(
         nx=g.cols,
         ny=g.rows,
@@ -235,6 +221,6 @@ def problem_from_placement(
         tile_width=g.cell_width,
         tile_height=g.cell_height,
         nets=tuple(nets),
-        adjustments=tuple(adjustments),
+        adjustments=adjustments,
         name=netlist.name,
     )

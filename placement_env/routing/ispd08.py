@@ -298,7 +298,7 @@ def solution_segments(
 
     Horizontal runs go on layer 1, vertical runs on layer 2, a via ``(x,y,1)-(x,y,2)`` joins them
     at each bend, and a path that leaves or reaches its end cell vertically gets a via there too
-    (pins sit on layer 1): the via count is :func:`placement_env.routing.astar.path_vias`.
+    (pins sit on layer 1): the via count is :func:`placement_env.routing.metrics.path_vias`.
     """
     segments = []
     for path in paths:

@@ -496,27 +496,3 @@ def touches_overflow(
             if over[edge_between(pool[i], pool[i + 1], ny, n_h)]:
                 out[c] += 1
     return out
-
-
-@numba.njit(cache=True)
-def count_bends(
-    pool: np.ndarray, start: np.ndarray, length: np.ndarray, ny: int
-) -> tuple[int, int]:  # pragma: no cover - jitted
-    """Total direction changes along the paths, and ends whose first/last step is vertical."""
-    bends = 0
-    vertical_ends = 0
-    for c in range(len(start)):
-        s, n = start[c], length[c]
-        if n < 2:
-            continue
-        prev = -1
-        for i in range(s, s + n - 1):
-            horizontal = 1 if pool[i] // ny != pool[i + 1] // ny else 0
-            if i == s and horizontal == 0:
-                vertical_ends += 1
-            if prev >= 0 and horizontal != prev:
-                bends += 1
-            prev = horizontal
-        if prev == 0:
-            vertical_ends += 1
-    return bends, vertical_ends

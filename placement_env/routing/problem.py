@@ -42,9 +42,9 @@ class InvalidRoutingProblemError(ValueError):
     """
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class RoutingNet:
-    """One net to route.
+    """One net to route (equal to another net with the same fields and equal pin arrays).
 
     Attributes:
         name: Net name.
@@ -58,6 +58,17 @@ class RoutingNet:
     net_id: int
     pins: np.ndarray
     min_width: float = 1.0
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RoutingNet):
+            return NotImplemented
+        return (self.name, self.net_id, self.min_width) == (
+            other.name,
+            other.net_id,
+            other.min_width,
+        ) and np.array_equal(np.asarray(self.pins), np.asarray(other.pins))
+
+    __hash__ = None  # type: ignore[assignment] - the pins array is mutable
 
 
 @dataclass(frozen=True)
@@ -265,20 +276,7 @@ class RoutingProblem:
         if (h < 0).any() or (v < 0).any():
             raise InvalidRoutingProblemError("track counts must be >= 0")
 
-        def default(values: np.ndarray) -> float:
-            if values.size == 0:
-                return 0.0
-            uniq, counts = np.unique(values, return_counts=True)
-            return float(uniq[np.argmax(counts)])
-
-        h_default, v_default = default(h), default(v)
-        adjustments = [
-            CapacityAdjustment((int(x), int(y), 1), (int(x) + 1, int(y), 1), float(h[x, y]))
-            for x, y in zip(*np.nonzero(h != h_default), strict=True)
-        ] + [
-            CapacityAdjustment((int(x), int(y), 2), (int(x), int(y) + 1, 2), float(v[x, y]))
-            for x, y in zip(*np.nonzero(v != v_default), strict=True)
-        ]
+        h_default, v_default, adjustments = two_layer_capacities(h, v)
         routing_nets = []
         for net_id, (net_name, cells) in enumerate(nets):
             cells = np.asarray(cells, dtype=float).reshape(-1, 2)
@@ -297,6 +295,39 @@ class RoutingProblem:
             tile_width=1.0,
             tile_height=1.0,
             nets=tuple(routing_nets),
-            adjustments=tuple(adjustments),
+            adjustments=adjustments,
             name=name,
         )
+
+
+def two_layer_capacities(
+    h_tracks: np.ndarray, v_tracks: np.ndarray
+) -> tuple[float, float, tuple[CapacityAdjustment, ...]]:
+    """Per-edge tracks of a two-layer grid as ISPD 2008 layer defaults plus adjustments.
+
+    Args:
+        h_tracks: ``(nx - 1, ny)`` tracks of horizontal edges (layer 1).
+        v_tracks: ``(nx, ny - 1)`` tracks of vertical edges (layer 2).
+
+    Returns:
+        ``(h_default, v_default, adjustments)``: the most common value of each array (0 when
+        empty) and one adjustment per edge that differs from its default.
+    """
+    h = np.asarray(h_tracks, dtype=float)
+    v = np.asarray(v_tracks, dtype=float)
+
+    def default(values: np.ndarray) -> float:
+        if values.size == 0:
+            return 0.0
+        uniq, counts = np.unique(values, return_counts=True)
+        return float(uniq[np.argmax(counts)])
+
+    h_default, v_default = default(h), default(v)
+    adjustments = [
+        CapacityAdjustment((int(x), int(y), 1), (int(x) + 1, int(y), 1), float(h[x, y]))
+        for x, y in zip(*np.nonzero(h != h_default), strict=True)
+    ] + [
+        CapacityAdjustment((int(x), int(y), 2), (int(x), int(y) + 1, 2), float(v[x, y]))
+        for x, y in zip(*np.nonzero(v != v_default), strict=True)
+    ]
+    return h_default, v_default, tuple(adjustments)

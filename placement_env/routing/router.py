@@ -18,16 +18,17 @@ Flow (after FastRoute and PathFinder; see :mod:`placement_env.routing.kernels` f
 ``mode="pattern"`` stops after step 2 (the "sequential" baseline). Everything is deterministic
 for a given problem, mode, limits and seed (the time limit aside).
 
-Metrics (all on the two-layer projection, in tracks):
+Metrics: the result reports :func:`~placement_env.routing.metrics.route_metrics` of its paths,
+the package's one definition (ISPD 2008's: a net uses an edge once, in its demand of tracks;
+wirelength counts each net's edges once; vias per path at bends and at vertical ends).
 
-* ``total_overflow`` / ``max_overflow``: sum / max over gcell edges of ``max(0, usage -
-  capacity)``, as ISPD 2008 defines them (on 2-D edges rather than per layer);
-* usage counts every two-pin connection's wire on each edge it crosses (``demand`` tracks per
-  wire: one for a default-width net); wires of one net that overlap count twice;
-* ``wirelength``: gcell edges crossed, summed over connections; ``wirelength_um`` weighs H edges
-  by the tile width and V edges by the tile height;
-* ``vias``: layer 1 routes horizontally and layer 2 vertically, pins sit on layer 1; a
-  connection needs one via at every bend and one at each end whose wire leaves vertically.
+The negotiation itself counts usage per *connection* (each wire adds its net's demand to every
+edge it crosses, so two overlapping connections of one net count twice). That is a conservative
+bound on the reported usage (never below it), and it is what lets the kernels rip up and reroute
+one connection without knowing which other connections of its net share its edges; counting
+each net once there would need a reference count per (net, edge) pair in the hot loops. The
+round kept is the best under that internal count; ``pattern_overflow`` is the reported total
+overflow of the pattern routing.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ import numpy as np
 
 from placement_env.routing import kernels
 from placement_env.routing.decompose import Connections, decompose
+from placement_env.routing.metrics import RouteMetrics, route_metrics
 from placement_env.routing.problem import RoutingProblem
 
 __all__ = ["RouterSettings", "RoutingResult", "route"]
@@ -88,7 +90,7 @@ class RouterSettings:
 
 @dataclass(frozen=True)
 class RoutingResult:
-    """A routed problem and its metrics (module docstring: definitions; usage in tracks).
+    """A routed problem and its metrics (:mod:`placement_env.routing.metrics`; usage in tracks).
 
     Attributes:
         problem_name: ``problem.name``.
@@ -97,7 +99,7 @@ class RoutingResult:
         max_overflow: Largest edge overflow (tracks).
         overflowed_edges: Number of edges with usage above capacity.
         pattern_overflow: Total overflow right after pattern routing (tracks).
-        wirelength: Gcell edges crossed by all routes.
+        wirelength: Gcell edges crossed, each net's edges counted once.
         wirelength_um: The same in microns (H edges x tile width, V edges x tile height).
         vias: Via count (module docstring).
         h_usage: ``(nx - 1, ny)`` tracks used on each horizontal edge.
@@ -185,6 +187,13 @@ class _State:
 
     def wirelength(self) -> int:
         return int(np.maximum(self.length - 1, 0).sum())
+
+    def paths(self) -> tuple[np.ndarray, ...]:
+        """Per connection, its ``(m, 2)`` int64 gcell path."""
+        return tuple(
+            np.stack(np.divmod(self.pool[s : s + n], self.ny), axis=1)
+            for s, n in zip(self.start, self.length, strict=True)
+        )
 
     def compact(self, extra: int) -> None:
         """Copy the live paths to the front of a pool with room for ``extra`` more gcells."""
@@ -282,11 +291,13 @@ def route(
     costs = (height, slope, present, s.bend_cost)
     state.pattern(order, z_shapes=False, rip_up=False, costs=costs)
     state.pattern(state.overflowed_connections(order), z_shapes=True, rip_up=True, costs=costs)
-    pattern_overflow = float(state.overflow().sum())
+    internal_overflow = float(state.overflow().sum())
+    pattern_paths = state.paths()
+    pattern_metrics = route_metrics(problem, conns.net, pattern_paths)
 
     rounds = 0
-    if mode == "negotiated" and pattern_overflow > 0:
-        best = (pattern_overflow, state.wirelength())
+    if mode == "negotiated" and internal_overflow > 0:
+        best = (internal_overflow, state.wirelength())
         best_snap = state.snapshot()
         stale = 0
         margin = s.margin
@@ -309,54 +320,47 @@ def route(
             present = min(present * s.present_growth, s.max_present)
             margin = min(margin + s.margin_step, s.max_margin)
         state.restore(best_snap)
-    return _result(problem, conns, state, mode, pattern_overflow, rounds, began)
+    if rounds == 0:  # the routes are the pattern routes: no need to score them again
+        return _result(problem, conns, pattern_paths, pattern_metrics, pattern_metrics, mode,
+                       rounds, began)
+    paths = state.paths()
+    metrics = route_metrics(problem, conns.net, paths)
+    return _result(problem, conns, paths, metrics, pattern_metrics, mode, rounds, began)
 
 
 def _result(
     problem: RoutingProblem,
     conns: Connections,
-    state: _State,
+    paths: tuple[np.ndarray, ...],
+    metrics: RouteMetrics,
+    pattern_metrics: RouteMetrics,
     mode: str,
-    pattern_overflow: float,
     rounds: int,
     began: float,
 ) -> RoutingResult:
-    nx, ny, n_h = state.nx, state.ny, state.n_h
-    h_usage = state.usage[:n_h].reshape(nx - 1, ny)
-    v_usage = state.usage[n_h:].reshape(nx, ny - 1)
-    h_cap = state.cap[:n_h].reshape(nx - 1, ny)
-    v_cap = state.cap[n_h:].reshape(nx, ny - 1)
-    overflow = state.overflow()
-    paths = tuple(
-        np.stack(np.divmod(state.pool[s : s + n], ny), axis=1)
-        for s, n in zip(state.start, state.length, strict=True)
-    )
-    h_edges = sum(int((np.diff(p[:, 0]) != 0).sum()) for p in paths)
-    wirelength = state.wirelength()
-    bends, vertical_ends = kernels.count_bends(state.pool, state.start, state.length, ny)
-    for array in (h_usage, v_usage, h_cap, v_cap):
+    h_cap, v_cap = problem.tracks_2d()
+    for array in (metrics.h_usage, metrics.v_usage):
         array.setflags(write=False)
-    total = float(overflow.sum())
     return RoutingResult(
         problem_name=problem.name,
         mode=mode,
-        total_overflow=total,
-        max_overflow=float(overflow.max()) if len(overflow) else 0.0,
-        overflowed_edges=int((overflow > 0).sum()),
-        pattern_overflow=pattern_overflow,
-        wirelength=wirelength,
-        wirelength_um=h_edges * problem.tile_width + (wirelength - h_edges) * problem.tile_height,
-        vias=int(bends + vertical_ends),
-        h_usage=h_usage,
-        v_usage=v_usage,
+        total_overflow=metrics.total_overflow,
+        max_overflow=metrics.max_overflow,
+        overflowed_edges=metrics.overflowed_edges,
+        pattern_overflow=pattern_metrics.total_overflow,
+        wirelength=metrics.wirelength,
+        wirelength_um=metrics.wirelength_um,
+        vias=metrics.vias,
+        h_usage=metrics.h_usage,
+        v_usage=metrics.v_usage,
         h_capacity=h_cap,
         v_capacity=v_cap,
-        congestion=congestion_map(h_usage, v_usage, h_cap, v_cap),
+        congestion=congestion_map(metrics.h_usage, metrics.v_usage, h_cap, v_cap),
         connections=conns,
         paths=paths,
         rounds=rounds,
         runtime_s=time.perf_counter() - began,
-        converged=total == 0,
+        converged=metrics.total_overflow == 0,
     )
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from placement_env.routing.decompose import connection_count
 from placement_env.routing.problem import RoutingProblem
 
 
@@ -122,8 +123,10 @@ def generate_connections(
 ) -> RoutingProblem:
     """A ``grid x grid`` two-layer problem with exactly ``connections`` two-pin connections.
 
-    A net of ``k`` distinct pins is ``k - 1`` connections once decomposed by a spanning tree;
-    nets draw ``k`` uniformly in ``[2, max_pins]`` (the last net is cut to hit the target) and
+    A net of ``k`` distinct pins is ``k - 1`` connections once decomposed (three through its
+    Steiner point for most three-pin nets: :func:`~placement_env.routing.decompose.
+    connection_count`); nets draw ``k`` uniformly in ``[2, max_pins]`` (the last net is cut to
+    hit the target) and
     place their pins in a random ``window x window`` square, so wire length stays local the way
     it does in a placed design.
 
@@ -150,8 +153,11 @@ def generate_connections(
     while left > 0:
         k = min(int(rng.integers(2, max_pins + 1)), left + 1)
         x0, y0 = (int(v) for v in rng.integers(0, grid - window + 1, size=2))
-        nets.append((f"n{len(nets)}", _distinct_cells(rng, k, x0, y0, window, window)))
-        left -= k - 1
+        cells = _distinct_cells(rng, k, x0, y0, window, window)
+        if connection_count(cells) > left:  # a three-pin Steiner star needs 3; 2 are left
+            cells = cells[:2]
+        nets.append((f"n{len(nets)}", cells))
+        left -= connection_count(cells)
     h, v = _tracks(grid, grid, capacity, reduced_edges, reduced_capacity, rng)
     label = seed if isinstance(seed, int | np.integer) else "rng"
     name = f"synthetic-{grid}x{grid}-c{connections}-cap{capacity}-s{label}"

@@ -16,11 +16,17 @@ from placement_env.wirelength import hpwl
 DESIGNS = ["n10", "n30", "ami33", "ami49", "ct_sample_clustered", "ibm01"]
 BUDGET = Budget(evaluations=150)
 #: Per-placer budgets where one evaluation is a full decode (ibm01: ~0.2 s each).
-BUDGETS = {"evolution": Budget(evaluations=4), "ppo": Budget(evaluations=8)}
+BUDGETS = {"evolution": Budget(evaluations=4), "ppo": Budget(evaluations=4)}
 #: Placers that score the Circuit Training proxy, so need a design's .plc settings.
 NEEDS_PLC = {"proxy_annealing"}
 #: Placers that also move soft macros.
 MOVES_SOFT = {"proxy_annealing"}
+
+
+def _has_proxy(design) -> bool:
+    """Whether the design's .plc settings define the proxy cost (grid and routes per micron)."""
+    plc = design.plc
+    return plc is not None and plc.routes_per_micron_h is not None
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +40,7 @@ def test_placer__legal_complete_and_deterministic(placer, design_name, designs):
     design = designs[design_name]
     nl = design.netlist
     budget = BUDGETS.get(placer, BUDGET)
-    if placer in NEEDS_PLC and design.plc is None:
+    if placer in NEEDS_PLC and not _has_proxy(design):
         with pytest.raises(PlacerError, match="needs the .plc settings"):
             make_placer(placer).place(design, np.random.default_rng(3), budget)
         return
@@ -118,3 +124,24 @@ def test_evolution__does_not_worsen_its_greedy_start(designs):
         design, np.random.default_rng(0), Budget(evaluations=20)
     )
     assert hpwl(design.netlist, result.placement) <= start + 1e-6
+
+
+#: Placers trained or fitted per design are left to their own tests.
+_EVERY_DESIGN_PLACERS = [p for p in sorted(agents.PLACERS) if p != "ppo"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("design_name", sorted(netlists.bundled.BUNDLED))
+def test_every_placer__legal_on_every_bundled_design(design_name):
+    design = netlists.load(design_name)
+    nl = design.netlist
+    movable = (nl.node_kinds == int(NodeKind.HARD_MACRO)) & ~nl.node_fixed
+    for placer in _EVERY_DESIGN_PLACERS:
+        if not movable.any() or (placer in NEEDS_PLC and not _has_proxy(design)):
+            with pytest.raises(PlacerError):
+                make_placer(placer).place(design, np.random.default_rng(0), Budget(evaluations=2))
+            continue
+        budget = Budget(evaluations=2 if placer == "evolution" else 20)
+        result = make_placer(placer).place(design, np.random.default_rng(0), budget)
+        assert check_legality(nl, result.placement).is_legal, placer
+        assert result.placement.placed[movable].all(), placer

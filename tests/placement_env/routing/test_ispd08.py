@@ -49,16 +49,22 @@ def layered_problem(name: str = "tiny") -> RoutingProblem:
 
 
 def assert_same_problem(a: RoutingProblem, b: RoutingProblem) -> None:
-    for field in ("nx", "ny", "vertical_capacity", "horizontal_capacity", "min_width",
-                  "min_spacing", "via_spacing", "origin", "tile_width", "tile_height",
-                  "adjustments", "name"):
-        assert getattr(a, field) == getattr(b, field), field
-    assert len(a.nets) == len(b.nets)
-    for na, nb in zip(a.nets, b.nets, strict=True):
-        assert (na.name, na.net_id, na.min_width) == (nb.name, nb.net_id, nb.min_width)
-        np.testing.assert_array_equal(na.pins, nb.pins)
+    assert a == b
     for x, y in zip(a.tracks_2d(), b.tracks_2d(), strict=True):
         np.testing.assert_array_equal(x, y)
+
+
+def test_problems_and_nets_compare_by_value_pins_included():
+    problem = layered_problem()
+    assert problem == layered_problem() and problem.nets[0] == layered_problem().nets[0]
+    net = problem.nets[0]
+    moved = RoutingNet(net.name, net.net_id, net.pins + [1.0, 0.0, 0.0], net.min_width)
+    assert net != moved
+    assert problem != RoutingProblem(**{
+        **{f: getattr(problem, f) for f in problem.__dataclass_fields__ if f != "_cache"},
+        "nets": (moved, *problem.nets[1:]),
+    })
+    assert problem != layered_problem(name="other")
 
 
 @pytest.mark.parametrize("suffix", [".gr", ".gr.gz"])

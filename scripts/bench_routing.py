@@ -1,5 +1,6 @@
 """Times the grid global router: macro-level nets of ibm01 and of the TPUv1-like chip, and a
-synthetic problem of 10,000 two-pin connections, negotiated versus pattern-only (sequential).
+synthetic problem of 10,000 two-pin connections: negotiated versus pattern-only versus the
+sequential A* baseline.
 
     python scripts/bench_routing.py            # median of 3 runs each, after a JIT warm-up
     python scripts/bench_routing.py --runs 5 --json
@@ -22,7 +23,7 @@ import time
 
 import numpy as np
 
-from placement_env.routing import RoutingProblem, problem_from_placement, route
+from placement_env.routing import RoutingProblem, problem_from_placement, route, route_sequential
 
 
 def synthetic(capacity: int, n: int = 128, nets: int = 10_000, span: int = 20, seed: int = 1):
@@ -59,30 +60,37 @@ def tpu_problem() -> RoutingProblem:
 
 
 def bench(problem: RoutingProblem, mode: str, runs: int) -> dict:
+    """One row: ``mode`` is the router's ``pattern`` or ``negotiated``, or ``astar`` (the
+    sequential A* baseline, which routes each connection once and never reroutes)."""
     times, result = [], None
     for _ in range(runs):
         start = time.perf_counter()
-        result = route(problem, mode=mode, max_rounds=100, time_limit_s=120)
+        if mode == "astar":
+            result = route_sequential(problem)
+        else:
+            result = route(problem, mode=mode, max_rounds=100, time_limit_s=120)
         times.append(time.perf_counter() - start)
+    sequential = mode == "astar"
+    metrics = result.metrics if sequential else result
     return {
         "problem": problem.name,
         "grid": f"{problem.nx}x{problem.ny}",
         "mode": mode,
         "nets": len(problem.nets),
-        "connections": len(result.connections),
+        "connections": result.connections if sequential else len(result.connections),
         "median_s": statistics.median(times),
-        "pattern_overflow": result.pattern_overflow,
-        "total_overflow": result.total_overflow,
-        "max_overflow": result.max_overflow,
-        "wirelength": result.wirelength,
+        "pattern_overflow": "-" if sequential else result.pattern_overflow,
+        "total_overflow": metrics.total_overflow,
+        "max_overflow": metrics.max_overflow,
+        "wirelength": metrics.wirelength,
         # Each net's edges count once: a net's tree spans at least its pins' bounding box.
         "lower_bound_wl": sum(
             int(np.ptp(c[:, 0]) + np.ptp(c[:, 1]))
             for c in (problem.net_gcells(i) for i in range(len(problem.nets)))
         ),
-        "vias": result.vias,
-        "rounds": result.rounds,
-        "converged": result.converged,
+        "vias": metrics.vias,
+        "rounds": "-" if sequential else result.rounds,
+        "converged": "-" if sequential else result.converged,
     }
 
 
@@ -97,7 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     problems = [ibm01_problem(), tpu_problem()]
     build_s = time.perf_counter() - start
     problems += [synthetic(args.capacity), synthetic(args.capacity - 1)]
-    rows = [bench(p, mode, args.runs) for p in problems for mode in ("pattern", "negotiated")]
+    modes = ("astar", "pattern", "negotiated")
+    rows = [bench(p, mode, args.runs) for p in problems for mode in modes]
     if args.json:
         print(json.dumps(rows, indent=1))
     else:

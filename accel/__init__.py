@@ -12,7 +12,7 @@ functions (the wire model) so that ``netlists <- accel <- placement_env`` holds.
 """
 
 from accel.area import AreaReport, BlockArea, chip_area
-from accel.chip import Bus, ChipNetlistSpec, Macro, build_chip, chip_spec
+from accel.chip import Bus, ChipNetlistSpec, Macro, build_chip, chip_spec, load_design
 from accel.floorplan import reference_design, reference_placement
 from accel.params import PRESETS, TPU_V1, TPU_V2, TPU_V3, ChipParams, preset
 from accel.performance import (
@@ -60,6 +60,7 @@ __all__ = [
     "build_chip",
     "chip_area",
     "chip_spec",
+    "load_design",
     "number_format",
     "peak_ops_per_s",
     "peak_tops",

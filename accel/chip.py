@@ -454,3 +454,15 @@ def build_chip(params: ChipParams, *, tiles: int = 1, utilisation: float | None 
         ValueError: ``tiles`` or ``utilisation`` out of range, or a block cannot fit the die.
     """
     return spec_to_design(chip_spec(params, tiles=tiles, utilisation=utilisation))
+
+
+def load_design(name: str) -> Design:
+    """A preset's chip (``"tpu_v1"``, ``"tpu_v2"``, ``"tpu_v3"``: :func:`build_chip` with its
+    defaults) or, for any other name, :func:`netlists.load` (a bundled design or a path)."""
+    from accel.params import PRESETS, preset
+
+    if name in PRESETS:
+        return build_chip(preset(name))
+    import netlists
+
+    return netlists.load(name)

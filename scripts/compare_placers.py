@@ -60,10 +60,7 @@ def _design(name: str) -> Design:
     if name not in _DESIGNS:
         import accel
 
-        if name in accel.PRESETS:
-            _DESIGNS[name] = accel.build_chip(accel.preset(name))
-        else:
-            _DESIGNS[name] = netlists.load(name)
+        _DESIGNS[name] = accel.load_design(name)
     return _DESIGNS[name]
 
 

@@ -24,6 +24,7 @@ import time
 import numpy as np
 from scipy.stats import kendalltau
 
+import accel
 import netlists
 from placement_env.grid import Grid
 from placement_env.maps import rudy_map, top_fraction_mean
@@ -80,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    design = netlists.load(args.design)
+    design = accel.load_design(args.design)  # a bundled name, a path or an accel preset
     rows = []
     for label, placement in placements(design, args.placers, args.seeds, args.evaluations):
         rows.append({"placement": label, **score(design, placement, args.grid, args.time_limit)})

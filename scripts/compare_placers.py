@@ -103,8 +103,26 @@ def score(design: Design, placement: Placement, route: bool = True) -> dict[str,
     return {**row, **routed}
 
 
+def _options(placer: str, context: str | None) -> dict:
+    """Constructor options of ``placer``: ``context`` for the placers that take one."""
+    import inspect
+
+    import agents
+
+    if context is None:
+        return {}
+    takes = inspect.signature(agents.PLACERS[placer]).parameters
+    return {"context": context} if "context" in takes else {}
+
+
 def run_one(
-    name: str, placer: str, seed: int, budget: tuple, out: str, route: bool = True
+    name: str,
+    placer: str,
+    seed: int,
+    budget: tuple,
+    out: str,
+    route: bool = True,
+    context: str | None = None,
 ) -> tuple[dict, Placement | None]:
     """One placer run (in a worker process): scores it and writes its placement file.
 
@@ -115,7 +133,7 @@ def run_one(
     design = _design(name)
     start = time.perf_counter()
     try:
-        result = agents.make_placer(placer).place(
+        result = agents.make_placer(placer, **_options(placer, context)).place(
             design, np.random.default_rng(seed), agents.Budget(*budget)
         )
     except agents.PlacerError as error:  # e.g. random placement stuck on a crowded die
@@ -212,6 +230,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-route", action="store_true", help="skip the global routing of each placement"
     )
+    parser.add_argument(
+        "--context",
+        choices=["placed", "macros"],
+        default=None,
+        help="what the HPWL placers see besides the macros: every placed node of the shipped "
+        "placement, or only ports and fixed blocks (protocol MH); default: each placer's own",
+    )
     args = parser.parse_args(argv)
 
     import agents
@@ -241,7 +266,11 @@ def main(argv: list[str] | None = None) -> int:
     bar = tqdm(total=len(jobs), desc="placing", disable=args.no_progress, file=sys.stderr)
     with ProcessPoolExecutor(max_workers=max(1, args.workers)) as pool:
         futures = {
-            pool.submit(run_one, d, p, s, budget_args, str(out), not args.no_route): (d, p, s)
+            pool.submit(run_one, d, p, s, budget_args, str(out), not args.no_route, args.context): (
+                d,
+                p,
+                s,
+            )
             for d, p, s in jobs
         }
         for future in as_completed(futures):
@@ -289,8 +318,9 @@ def main(argv: list[str] | None = None) -> int:
     budget_text = f"{budget.evaluations} evaluations" if budget.evaluations else ""
     if budget.seconds:
         budget_text += (", " if budget_text else "") + f"{budget.seconds:g} s"
+    context = f"; context: {args.context}" if args.context else ""
     table = (
-        f"Budget per run: {budget_text}; seeds: {args.seeds}; {args.workers} workers; "
+        f"Budget per run: {budget_text}{context}; seeds: {args.seeds}; {args.workers} workers; "
         f"{elapsed:.1f} s in all on {MACHINE}.\n\n" + markdown(rows)
     )
     (out / "results.md").write_text(table)

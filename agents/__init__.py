@@ -9,7 +9,7 @@ from agents import (  # noqa: F401  (register the placers)
     annealing,
     evolution,
     greedy,
-    learned,  # noqa: F401, E402  (registers "ppo")
+    learned,
     proxy_annealing,
     random_placer,
 )

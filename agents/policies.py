@@ -1,0 +1,398 @@
+"""Policies for sb3-contrib's MaskablePPO on :class:`placement_env.env.MacroPlacementEnv`.
+
+Both policies keep the grid's spatial resolution all the way to the action logits: a small
+fully-convolutional encoder turns the grid channels (position mask, wire mask, density, plus two
+coordinate channels) into per-cell features, a *global* vector summarises the design and the
+macro to place, and a 1x1-convolution head scores every cell from its own features and the
+broadcast global vector (optionally plus a linear skip from the cell's features, the raw wire
+mask among them: ``wire_skip=True``) -- one logit per grid cell, ``(batch, rows * cols)``.
+
+* :class:`CnnPlacementPolicy` -- the global vector comes from an MLP over the flattened
+  ``macro_features`` and ``current_macro``; its first layer depends on the number of macros.
+* :class:`GnnPlacementPolicy` -- the global vector comes from a graph network (plain torch)
+  over the padded macro graph of the observation (``graph_edges``, ``graph_edge_weights``,
+  ``graph_edge_mask``; the env's ``graph_observation=True``). No weight depends on the number of
+  macros, edges or grid cells, so one set of weights runs on every design (transfer).
+
+The value head reads the global vector (which includes pooled grid features). Masking is done by
+MaskablePPO's masked categorical distribution: illegal cells get probability zero.
+
+Observations may carry an optional ``"macro_mask"`` ``(n,)`` (1 for real macros), which
+:class:`agents.rl_env.PaddedObservation` adds when designs of different sizes share a vector env.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+import numpy as np
+import torch
+from gymnasium import spaces
+from sb3_contrib.common.maskable.policies import MaskableActorCriticPolicy
+from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
+from torch import nn
+
+GRID_KEYS = ("position_mask", "wire_mask", "density")
+GRAPH_KEYS = ("graph_edges", "graph_edge_weights", "graph_edge_mask")
+#: Input channels of the grid encoder: the three grid observations and x, y coordinates.
+GRID_CHANNELS = len(GRID_KEYS) + 2
+#: Coarse resolution (cells a side) at which the encoder's deeper layers run.
+COARSE_CELLS = 32
+
+
+class PolicyError(ValueError):
+    """A policy cannot be built for this observation space (missing keys, bad sizes)."""
+
+
+def _require(space: spaces.Dict, keys: tuple[str, ...], what: str) -> None:
+    missing = [k for k in keys if k not in space.spaces]
+    if missing:
+        raise PolicyError(
+            f"the {what} policy needs observation keys {list(keys)}; missing {missing} "
+            "(for the graph policy make the env with graph_observation=True)"
+        )
+
+
+def _coords(rows: int, cols: int) -> torch.Tensor:
+    """(2, rows, cols) cell-centre coordinates in [-1, 1]."""
+    ys = (torch.arange(rows, dtype=torch.float32) + 0.5) / rows * 2 - 1
+    xs = (torch.arange(cols, dtype=torch.float32) + 0.5) / cols * 2 - 1
+    return torch.stack(torch.meshgrid(ys, xs, indexing="ij"))
+
+
+class GridEncoder(nn.Module):
+    """Per-cell features at full resolution plus a pooled summary.
+
+    One cheap 3x3 layer runs at full resolution; the grid is then average-pooled to at most
+    :data:`COARSE_CELLS` a side, where deeper 3x3 layers see a wide neighbourhood, and upsampled
+    back (nearest) and concatenated with the full-resolution features and the raw grid channels
+    (a one-level U-Net). A 128 x 128 grid thus costs about what a 32 x 32 one does.
+
+    Args:
+        channels: Feature channels of the coarse layers (the fine layer has a quarter, at least 8).
+        layers: Number of coarse 3x3 layers.
+        raw: Append the raw grid channels to the cell features (for the head's linear skip).
+    """
+
+    def __init__(self, channels: int = 32, layers: int = 3, raw: bool = False) -> None:
+        super().__init__()
+        fine = max(8, channels // 4)  # full resolution is the costly part: keep it thin
+        self.fine = nn.Sequential(nn.Conv2d(GRID_CHANNELS, fine, 3, padding=1), nn.ReLU())
+        coarse: list[nn.Module] = [nn.Conv2d(fine, channels, 3, padding=1), nn.ReLU()]
+        for i in range(1, layers):
+            # Growing dilation widens the receptive field at no extra cost.
+            d = min(2**i, 4)
+            coarse += [nn.Conv2d(channels, channels, 3, padding=d, dilation=d), nn.ReLU()]
+        self.coarse = nn.Sequential(*coarse)
+        self.raw = raw
+        self.out_channels = fine + channels + (len(GRID_KEYS) if raw else 0)
+        self.pooled_dim = 2 * channels
+
+    def forward(self, grid: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``grid`` (B, 3, H, W) -> cell features (B, C, H, W), pooled (B, pooled_dim)."""
+        b, _, h, w = grid.shape
+        coords = _coords(h, w).to(grid.device).expand(b, -1, -1, -1)
+        fine = self.fine(torch.cat([grid, coords], dim=1))
+        factor = max(1, -(-max(h, w) // COARSE_CELLS))
+        low = nn.functional.avg_pool2d(fine, factor, ceil_mode=True) if factor > 1 else fine
+        low = self.coarse(low)
+        pooled = torch.cat([low.mean(dim=(2, 3)), low.amax(dim=(2, 3))], dim=1)
+        up = low
+        if factor > 1:
+            up = nn.functional.interpolate(low, scale_factor=factor, mode="nearest")[..., :h, :w]
+        parts = [fine, up, grid] if self.raw else [fine, up]
+        return torch.cat(parts, dim=1), pooled
+
+
+class MacroGraphEncoder(nn.Module):
+    """Message passing over the padded macro graph; returns [mean embedding, current macro's].
+
+    Node inputs are the ``macro_features`` rows plus a flag for the macro placed next (the first
+    unplaced one: macros are placed in row order). Each layer averages neighbours' embeddings
+    with the edge weights (both directions; padded edges and padded macros count zero) and adds
+    an MLP of ``[h, mean neighbour]`` to ``h`` (residual).
+
+    Args:
+        node_features: Columns of ``macro_features``.
+        hidden: Embedding width.
+        layers: Message-passing rounds.
+    """
+
+    def __init__(self, node_features: int, hidden: int = 64, layers: int = 3) -> None:
+        super().__init__()
+        self.embed = nn.Sequential(nn.Linear(node_features + 1, hidden), nn.ReLU())
+        self.rounds = nn.ModuleList(
+            nn.Sequential(nn.Linear(2 * hidden, hidden), nn.ReLU(), nn.Linear(hidden, hidden))
+            for _ in range(layers)
+        )
+        self.norms = nn.ModuleList(nn.LayerNorm(hidden) for _ in range(layers))
+        self.out_dim = 2 * hidden
+
+    def forward(self, obs: dict[str, torch.Tensor]) -> torch.Tensor:
+        feats = obs["macro_features"]  # (B, n, F)
+        b, n, _ = feats.shape
+        node_mask = obs.get("macro_mask", torch.ones(b, n, device=feats.device))  # (B, n)
+        current = _current_index(feats, node_mask)  # (B,)
+        flag = nn.functional.one_hot(current, n).to(feats.dtype).unsqueeze(-1)
+        h = self.embed(torch.cat([feats, flag], dim=-1)) * node_mask.unsqueeze(-1)
+
+        edges = obs["graph_edges"].long().clamp(0, n - 1)  # (B, E, 2)
+        weight = (obs["graph_edge_weights"] * obs["graph_edge_mask"]).reshape(-1, 1)  # (B*E, 1)
+        offset = (torch.arange(b, device=feats.device) * n).unsqueeze(1)
+        src = (edges[..., 0] + offset).reshape(-1)
+        dst = (edges[..., 1] + offset).reshape(-1)
+        both_src, both_dst = torch.cat([src, dst]), torch.cat([dst, src])
+        both_w = torch.cat([weight, weight])
+        degree = torch.zeros(b * n, 1, device=feats.device).index_add_(0, both_dst, both_w)
+        for layer, norm in zip(self.rounds, self.norms, strict=True):
+            flat = h.reshape(b * n, -1)
+            agg = torch.zeros_like(flat).index_add_(0, both_dst, flat[both_src] * both_w)
+            agg = agg / degree.clamp(min=1e-6)
+            update = layer(torch.cat([flat, agg], dim=-1)).reshape(b, n, -1)
+            h = norm(h + update) * node_mask.unsqueeze(-1)
+        mean = h.sum(dim=1) / node_mask.sum(dim=1, keepdim=True).clamp(min=1.0)
+        now = h[torch.arange(b, device=feats.device), current]
+        return torch.cat([mean, now], dim=-1)
+
+
+def _current_index(feats: torch.Tensor, node_mask: torch.Tensor) -> torch.Tensor:
+    """(B,) row of the macro placed next: the number placed so far (column 2), clipped."""
+    placed = (feats[..., 2] * node_mask).sum(dim=1).round().long()
+    real = node_mask.sum(dim=1).long().clamp(min=1)
+    return torch.minimum(placed, real - 1)
+
+
+class PlacementExtractor(BaseFeaturesExtractor):
+    """Base of the two extractors: output ``[cell features flattened, global vector]``.
+
+    Subclasses set :attr:`global_dim` and implement :meth:`design_vector`. The policy's heads
+    split the output again using :attr:`cell_channels`, :attr:`grid_shape` and
+    :attr:`global_dim` (SB3 passes features between modules as one flat tensor).
+    """
+
+    def __init__(
+        self, observation_space: spaces.Dict, channels: int, hidden: int, wire_skip: bool
+    ) -> None:
+        _require(observation_space, (*GRID_KEYS, "macro_features", "current_macro"), "placement")
+        rows, cols = observation_space["position_mask"].shape
+        self.grid_shape = (int(rows), int(cols))
+        encoder = GridEncoder(channels, raw=wire_skip)
+        self.wire_skip = wire_skip
+        self.cell_channels = encoder.out_channels
+        self.global_dim = hidden
+        super().__init__(observation_space, self.cell_channels * rows * cols + hidden)
+        self.grid_encoder = encoder
+        self._pooled_dim = encoder.pooled_dim
+
+    def design_vector(self, obs: dict[str, torch.Tensor]) -> torch.Tensor:
+        raise NotImplementedError
+
+    def forward(self, obs: dict[str, torch.Tensor]) -> torch.Tensor:
+        grid = torch.stack([obs[k] for k in GRID_KEYS], dim=1)
+        cells, pooled = self.grid_encoder(grid)
+        glob = self.mix(torch.cat([pooled, self.design_vector(obs), obs["current_macro"]], -1))
+        return torch.cat([cells.flatten(1), glob], dim=1)
+
+
+class CnnExtractor(PlacementExtractor):
+    """Grid encoder + an MLP over the flattened macro features (sized for one design)."""
+
+    def __init__(
+        self,
+        observation_space: spaces.Dict,
+        channels: int = 32,
+        hidden: int = 64,
+        wire_skip: bool = False,
+    ):
+        super().__init__(observation_space, channels, hidden, wire_skip)
+        n_inputs = int(np.prod(observation_space["macro_features"].shape))
+        self.macros = nn.Sequential(nn.Flatten(), nn.Linear(n_inputs, hidden), nn.ReLU())
+        current = observation_space["current_macro"].shape[0]
+        self.mix = nn.Sequential(nn.Linear(self._pooled_dim + hidden + current, hidden), nn.ReLU())
+
+    def design_vector(self, obs: dict[str, torch.Tensor]) -> torch.Tensor:
+        return self.macros(obs["macro_features"])
+
+
+class GnnExtractor(PlacementExtractor):
+    """Grid encoder + :class:`MacroGraphEncoder` (no size-dependent weights)."""
+
+    def __init__(
+        self,
+        observation_space: spaces.Dict,
+        channels: int = 32,
+        hidden: int = 64,
+        wire_skip: bool = False,
+    ):
+        _require(observation_space, GRAPH_KEYS, "graph")
+        super().__init__(observation_space, channels, hidden, wire_skip)
+        features = observation_space["macro_features"].shape[-1]
+        self.graph = MacroGraphEncoder(features, hidden)
+        current = observation_space["current_macro"].shape[0]
+        self.mix = nn.Sequential(
+            nn.Linear(self._pooled_dim + self.graph.out_dim + current, hidden), nn.ReLU()
+        )
+
+    def design_vector(self, obs: dict[str, torch.Tensor]) -> torch.Tensor:
+        return self.graph(obs)
+
+
+class _Split(nn.Module):
+    """SB3's ``mlp_extractor`` slot: the actor gets the features untouched (the cell head
+    unpacks them), the critic an MLP of the global vector."""
+
+    def __init__(self, global_dim: int, hidden: int) -> None:
+        super().__init__()
+        self.global_dim = global_dim
+        self.critic = nn.Sequential(nn.Linear(global_dim, hidden), nn.Tanh())
+        self.latent_dim_vf = hidden
+
+    def forward_actor(self, features: torch.Tensor) -> torch.Tensor:
+        return features
+
+    def forward_critic(self, features: torch.Tensor) -> torch.Tensor:
+        return self.critic(features[:, -self.global_dim :])
+
+    def forward(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.forward_actor(features), self.forward_critic(features)
+
+
+class CellLogitHead(nn.Module):
+    """One logit per grid cell from the cell's features and the broadcast global vector."""
+
+    def __init__(
+        self,
+        cell_channels: int,
+        global_dim: int,
+        grid_shape: tuple[int, int],
+        skip: bool = False,
+    ):
+        super().__init__()
+        self.cell_channels = cell_channels
+        self.global_dim = global_dim
+        self.grid_shape = grid_shape
+        hidden = 16
+        self.project = nn.Linear(global_dim, hidden)
+        self.cells = nn.Conv2d(cell_channels, hidden, 1)
+        self.out = nn.Conv2d(hidden, 1, 1)
+        # Optional linear 1x1 skip from the cell features (raw wire mask included) to the logit:
+        # the policy can learn "prefer cells of low wirelength increase" with one weight. It
+        # pulls the policy towards the greedy rule (worse on the tight TPUv1 floor plan).
+        self.skip = nn.Conv2d(cell_channels, 1, 1) if skip else None
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        rows, cols = self.grid_shape
+        b = features.shape[0]
+        cells = features[:, : -self.global_dim].reshape(b, self.cell_channels, rows, cols)
+        glob = self.project(features[:, -self.global_dim :])[:, :, None, None]
+        logits = self.out(torch.relu(self.cells(cells) + glob))
+        if self.skip is not None:
+            logits = logits + self.skip(cells)
+        return logits.flatten(1)  # (B, rows * cols)
+
+    def reset_small(self) -> None:
+        """Near-zero output layer: the first policy is about uniform over the legal cells."""
+        nn.init.normal_(self.out.weight, std=0.01)
+        nn.init.zeros_(self.out.bias)
+        if self.skip is not None:
+            nn.init.zeros_(self.skip.weight)
+            nn.init.zeros_(self.skip.bias)
+
+
+class PlacementPolicy(MaskableActorCriticPolicy):
+    """MaskablePPO policy with a spatial (per-cell) action head; see the module docstring.
+
+    Takes MaskableActorCriticPolicy's arguments; ``net_arch`` and ``activation_fn`` are unused
+    (the heads are fixed). ``features_extractor_class`` must be a :class:`PlacementExtractor`.
+    """
+
+    default_extractor: type[PlacementExtractor] = CnnExtractor
+
+    def __init__(self, observation_space: spaces.Space, action_space: spaces.Space, lr_schedule,
+                 **kwargs: Any) -> None:  # fmt: skip
+        if not isinstance(observation_space, spaces.Dict):
+            raise PolicyError("placement policies need the env's Dict observation")
+        _require(observation_space, GRID_KEYS, "placement")
+        rows, cols = observation_space["position_mask"].shape
+        if not isinstance(action_space, spaces.Discrete) or action_space.n != rows * cols:
+            raise PolicyError(
+                f"action space must be Discrete({rows * cols}) (one action per grid cell), got "
+                f"{action_space}"
+            )
+        kwargs.setdefault("features_extractor_class", self.default_extractor)
+        if not issubclass(kwargs["features_extractor_class"], PlacementExtractor):
+            raise PolicyError("features_extractor_class must subclass PlacementExtractor")
+        kwargs["share_features_extractor"] = True  # the heads unpack one shared feature tensor
+        super().__init__(observation_space, action_space, lr_schedule, **kwargs)
+
+    def _build_mlp_extractor(self) -> None:
+        extractor = self.features_extractor
+        self.mlp_extractor = _Split(extractor.global_dim, 64)
+
+    def _build(self, lr_schedule) -> None:
+        # Replaces SB3's dense action layer (features x cells, which would be huge) by the
+        # per-cell head; otherwise the same steps as the parent: heads, init, optimizer.
+        self._build_mlp_extractor()
+        extractor = self.features_extractor
+        self.action_net = CellLogitHead(
+            extractor.cell_channels, extractor.global_dim, extractor.grid_shape, extractor.wire_skip
+        )
+        self.value_net = nn.Linear(self.mlp_extractor.latent_dim_vf, 1)
+        if self.ortho_init:
+            gains = {self.features_extractor: np.sqrt(2), self.mlp_extractor: np.sqrt(2),
+                     self.action_net: np.sqrt(2), self.value_net: 1.0}  # fmt: skip
+            for module, gain in gains.items():
+                module.apply(partial(self.init_weights, gain=gain))
+        self.action_net.reset_small()
+        self.optimizer = self.optimizer_class(
+            self.parameters(), lr=lr_schedule(1), **self.optimizer_kwargs
+        )
+
+    def cell_logits(self, obs: dict[str, torch.Tensor]) -> torch.Tensor:
+        """(B, rows * cols) unmasked logits for a batch of tensor observations."""
+        features = self.extract_features(obs, self.pi_features_extractor)
+        return self.action_net(self.mlp_extractor.forward_actor(features))
+
+
+class CnnPlacementPolicy(PlacementPolicy):
+    """:class:`PlacementPolicy` with :class:`CnnExtractor` (one design size)."""
+
+    default_extractor = CnnExtractor
+
+
+class GnnPlacementPolicy(PlacementPolicy):
+    """:class:`PlacementPolicy` with :class:`GnnExtractor` (any design size; transfer)."""
+
+    default_extractor = GnnExtractor
+
+
+#: ``--policy`` name -> policy class.
+POLICIES: dict[str, type[PlacementPolicy]] = {
+    "cnn": CnnPlacementPolicy,
+    "gnn": GnnPlacementPolicy,
+}
+
+
+def policy_class(name: str) -> type[PlacementPolicy]:
+    """The policy class of a ``--policy`` name."""
+    try:
+        return POLICIES[name]
+    except KeyError:
+        raise PolicyError(f"unknown policy {name!r}; choose one of {sorted(POLICIES)}") from None
+
+
+def transfer_weights(source: nn.Module, target: nn.Module) -> tuple[list[str], list[str]]:
+    """Copies every parameter of ``source`` whose name and shape ``target`` shares.
+
+    Used to fine-tune a pre-trained policy on another design: the graph policy transfers
+    completely; the CNN policy's macro MLP (sized by the number of macros) may not.
+
+    Returns:
+        (copied names, skipped names of ``target``).
+    """
+    theirs = source.state_dict()
+    mine = target.state_dict()
+    copied = [k for k, v in mine.items() if k in theirs and theirs[k].shape == v.shape]
+    target.load_state_dict({**mine, **{k: theirs[k] for k in copied}})
+    return copied, [k for k in mine if k not in copied]

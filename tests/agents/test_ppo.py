@@ -1,0 +1,225 @@
+"""PPO agents: the spatial policies, training, determinism, checkpoints, the training script and
+the ``"ppo"`` placer, on the tiny design n10 (10 macros) on an 8 x 8 grid."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from sb3_contrib import MaskablePPO
+from stable_baselines3.common.vec_env import DummyVecEnv
+
+import netlists
+from agents import Budget, PlacerError, make_placer
+from agents.policies import POLICIES, PolicyError, transfer_weights
+from agents.ppo_training import PPOConfig, TrainingError, init_from, new_model
+from agents.rl_env import EnvOptions, make_env, rollout
+from netlists import NodeKind
+from placement_env.legality import check_legality
+
+ROOT = Path(__file__).resolve().parents[2]
+GRID = 8
+SMALL = PPOConfig(n_steps=64, batch_size=32, n_epochs=2, channels=8, hidden=16)
+
+torch.set_num_threads(1)
+
+
+def _vec(design: str = "n10", graph: bool = True) -> DummyVecEnv:
+    return DummyVecEnv([partial(make_env, EnvOptions(design, grid=GRID, graph=graph))])
+
+
+def _model(policy: str, seed: int = 0, design: str = "n10", wire_skip: bool = False):
+    config = PPOConfig(**{**SMALL.__dict__, "policy": policy, "wire_skip": wire_skip})
+    return new_model(config, _vec(design, graph=policy == "gnn"), seed)
+
+
+def _obs_batch(env, size: int = 3) -> tuple[dict, np.ndarray]:
+    obs, _ = env.reset()
+    masks = [env.unwrapped.action_masks()]
+    batch = [obs]
+    for _ in range(size - 1):  # later states: a few macros placed
+        obs, *_ = env.step(int(np.flatnonzero(masks[-1])[0]))
+        batch.append(obs)
+        masks.append(env.unwrapped.action_masks())
+    tensors = {k: torch.as_tensor(np.stack([o[k] for o in batch])) for k in batch[0]}
+    return tensors, np.stack(masks)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A GNN MaskablePPO trained for 256 steps on n10, saved."""
+    model = _model("gnn", seed=0)
+    model.learn(256)
+    path = tmp_path_factory.mktemp("ppo") / "model.zip"
+    model.save(path)
+    return model, path
+
+
+def test_maskable_ppo__trains_a_few_hundred_steps_on_a_tiny_design(trained):
+    model, _ = trained
+    assert model.num_timesteps >= 256
+    episode = rollout(model.policy, make_env(EnvOptions("n10", grid=GRID)))
+    assert np.isfinite(episode.cost) and episode.info["n_placed"] >= 1
+
+
+@pytest.mark.parametrize(("policy", "wire_skip"), [("cnn", False), ("gnn", False), ("gnn", True)])
+def test_policy__one_logit_per_cell_and_masks_respected(policy, wire_skip):
+    assert policy in POLICIES
+    model = _model(policy, wire_skip=wire_skip)
+    obs, masks = _obs_batch(make_env(EnvOptions("n10", grid=GRID, graph=policy == "gnn")))
+    logits = model.policy.cell_logits(obs)
+    assert logits.shape == (3, GRID * GRID)
+    dist = model.policy.get_distribution(obs, masks)
+    probs = dist.distribution.probs.detach().numpy()
+    assert np.all(probs[~masks] < 1e-12)
+    assert np.allclose(probs.sum(axis=1), 1.0)
+    actions = dist.get_actions(deterministic=False).numpy()
+    assert all(masks[i, a] for i, a in enumerate(actions))
+
+
+def test_same_seed__same_model_output():
+    outputs = []
+    for _ in range(2):
+        model = _model("gnn", seed=7)
+        model.learn(128)
+        obs, _ = _obs_batch(make_env(EnvOptions("n10", grid=GRID)))
+        outputs.append(model.policy.cell_logits(obs).detach().numpy())
+    assert np.array_equal(outputs[0], outputs[1])
+
+
+def test_save_load_predict__with_masks(trained):
+    model, path = trained
+    loaded = MaskablePPO.load(path)
+    env = make_env(EnvOptions("n10", grid=GRID))
+    obs, _ = env.reset()
+    mask = env.unwrapped.action_masks()
+    action, _ = loaded.predict(obs, action_masks=mask, deterministic=True)
+    assert mask[int(action)]
+    batch = {k: torch.as_tensor(v[None]) for k, v in obs.items()}
+    assert torch.equal(loaded.policy.cell_logits(batch), model.policy.cell_logits(batch))
+
+
+def test_gnn_policy__runs_and_transfers_to_a_design_of_another_size(trained, tmp_path):
+    model, path = trained
+    env = make_env(EnvOptions("n30", grid=GRID))  # 30 macros; trained on 10
+    episode = rollout(model.policy, env, np.random.default_rng(0), deterministic=False)
+    assert episode.info["n_placed"] >= 1
+    target = _model("gnn", seed=1, design="n30")
+    copied, skipped = init_from(target, path)
+    assert copied and not skipped  # no weight depends on the design's size
+
+
+def test_cnn_policy__macro_mlp_does_not_transfer_across_sizes():
+    source, target = _model("cnn", design="n10"), _model("cnn", design="n30")
+    copied, skipped = transfer_weights(source.policy, target.policy)
+    assert any("macros" in name for name in skipped) and copied
+
+
+def test_train_agent_script__runs_end_to_end_and_writes_its_outputs(tmp_path):
+    out = tmp_path / "run"
+    cmd = [sys.executable, str(ROOT / "scripts" / "train_agent.py"), "--design", "n10",
+           "--grid", str(GRID), "--timesteps", "64", "--n-steps", "32", "--batch-size", "32",
+           "--eval-every", "32", "--eval-samples", "1", "--no-progress",
+           "--out", str(out)]  # fmt: skip
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    for name in ("model.zip", "best_n10.json", "best_n10.png", "learning_curve.png",
+                 "summary.json", "curve.csv", "logs/progress.csv"):  # fmt: skip
+        assert (out / name).is_file(), name
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["timesteps"] >= 64 and summary["designs"]["n10"]["best_cost"] > 0
+    best = netlists.read_design(out / "best_n10.json")
+    assert best.netlist.num_nodes == netlists.load("n10").netlist.num_nodes
+
+
+def test_train_agent_script__bad_input_gives_a_clear_error(tmp_path):
+    script = str(ROOT / "scripts" / "train_agent.py")
+    for extra, message in ((["--policy", "mlp"], "unknown --policy"),
+                           (["--timesteps", "0"], "--timesteps must be at least 1")):  # fmt: skip
+        done = subprocess.run(
+            [sys.executable, script, "--design", "n10", "--out", str(tmp_path), *extra],
+            capture_output=True, text=True, timeout=120, cwd=ROOT,
+        )  # fmt: skip
+        assert done.returncode == 2 and message in done.stderr
+
+
+def test_bad_input__unknown_policy_zero_steps_missing_graph():
+    with pytest.raises(TrainingError, match="unknown policy"):
+        PPOConfig(policy="transformer")
+    with pytest.raises(PlacerError, match="unknown policy"):
+        make_placer("ppo", policy="transformer")
+    with pytest.raises(PlacerError, match="train_steps"):
+        make_placer("ppo", train_steps=0)
+    with pytest.raises(PlacerError, match="does not exist"):
+        make_placer("ppo", checkpoint="no/such/model.zip")
+    with pytest.raises(PolicyError, match="graph_observation"):
+        new_model(SMALL, _vec(graph=False), 0)
+
+
+def _check_legal_complete(design, placement) -> None:
+    nl = design.netlist
+    movable = (nl.node_kinds == int(NodeKind.HARD_MACRO)) & ~nl.node_fixed
+    assert placement.placed[movable].all()
+    assert check_legality(nl, placement).is_legal
+
+
+def test_ppo_placer__trains_within_budget_legal_and_deterministic():
+    design = netlists.load("n10")
+    budget = Budget(evaluations=12)
+    first = make_placer("ppo", grid=GRID).place(design, np.random.default_rng(5), budget)
+    second = make_placer("ppo", grid=GRID).place(design, np.random.default_rng(5), budget)
+    _check_legal_complete(design, first.placement)
+    assert first.placement.same_as(second.placement)
+    assert first.stats.evaluations <= 12
+    assert first.extra["final_hpwl"] <= first.extra["rl_hpwl"] + 1e-6  # clean-up never worsens
+
+
+def test_ppo_placer__from_checkpoint_with_fine_tuning(trained):
+    _, path = trained
+    design = netlists.load("n10")
+    plain = make_placer("ppo", checkpoint=path, cleanup=False)
+    result = plain.place(design, np.random.default_rng(0), Budget(evaluations=4))
+    _check_legal_complete(design, result.placement)
+    assert result.extra["rl_hpwl"] == result.extra["final_hpwl"]
+    tuned = make_placer("ppo", checkpoint=path, fine_tune_steps=32)
+    result = tuned.place(design, np.random.default_rng(0), Budget(evaluations=10))
+    _check_legal_complete(design, result.placement)
+    assert any(note.startswith("fine_tuned=") for note in result.stats.notes)
+    assert (
+        make_placer("ppo", checkpoint=path, fine_tune_steps=32)
+        .place(design, np.random.default_rng(0), Budget(evaluations=10))
+        .placement.same_as(result.placement)
+    )
+
+
+def _train_script():
+    import importlib.util
+
+    path = ROOT / "scripts" / "train_agent.py"
+    spec = importlib.util.spec_from_file_location("train_agent", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["train_agent"] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_train__resume_continues_and_init_from_fine_tunes_on_another_design(trained, tmp_path):
+    _, path = trained
+    script = _train_script()
+    small = {"grid": GRID, "timesteps": 64, "n_steps": 32, "batch_size": 32, "eval_every": 64,
+             "eval_samples": 0, "progress": False}  # fmt: skip
+    resumed = script.train(script.Args(design=("n10",), resume=str(path),
+                                       out=str(tmp_path / "resume"), **small))  # fmt: skip
+    assert resumed["total_timesteps"] >= 256 + 64 and resumed["resumed_from"] == str(path)
+    tuned = script.train(script.Args(design=("n30",), init_from=str(path),
+                                     out=str(tmp_path / "tune"), **small))  # fmt: skip
+    assert tuned["skipped"] == [] and tuned["copied"] > 0
+    with pytest.raises(TrainingError, match="--init-from"):
+        script.train(script.Args(design=("n30",), resume=str(path), out=str(tmp_path / "x"),
+                                 **small))  # fmt: skip

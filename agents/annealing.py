@@ -29,7 +29,7 @@ _FLIPS = {0: (1, 4, 5), 1: (0, 4, 5), 4: (0, 1, 5), 5: (0, 1, 4),
           2: (3, 6, 7), 3: (2, 6, 7), 6: (2, 3, 7), 7: (2, 3, 6)}  # fmt: skip
 
 
-class _Boxes:
+class MacroBoxes:
     """Centres and half-footprints of every placed hard macro, for O(m) legality checks."""
 
     def __init__(self, netlist: Netlist, placement: Placement, tol: float = 1e-9) -> None:
@@ -59,6 +59,50 @@ class _Boxes:
         for other in ignore:
             clash[self.row[other]] = False
         return not clash.any()
+
+
+def propose_hard_move(
+    rng: np.random.Generator,
+    move_p: np.ndarray,
+    macros: np.ndarray,
+    positions: np.ndarray,
+    orientations: np.ndarray,
+    boxes: MacroBoxes,
+    step: np.ndarray,
+) -> tuple[list[int], np.ndarray, np.ndarray | None] | None:
+    """One legal hard-macro move ``(nodes, new centres, new orientations or None)``, or None.
+
+    Draws a move kind with probabilities ``move_p`` (over :data:`MOVES`) and a macro of
+    ``macros``: *shift* by up to ``step`` (x, y microns), *swap* with another macro, *move* to a
+    uniform spot in the die, *flip* to an orientation of the same footprint. None when the move
+    would overlap another hard macro or leave the die (``boxes`` is not changed).
+    """
+    kind = MOVES[int(rng.choice(len(MOVES), p=move_p))]
+    node = int(macros[rng.integers(len(macros))])
+    pos = positions[node]
+    if kind == "flip":
+        options = _FLIPS[int(orientations[node])]
+        new = options[int(rng.integers(len(options)))]
+        return [node], pos[None, :].copy(), np.array([new])
+    if kind == "swap":
+        if len(macros) < 2:
+            return None
+        other = int(macros[rng.integers(len(macros))])
+        if other == node:
+            return None
+        a, b = positions[other].copy(), pos.copy()
+        ka, kb = boxes.row[node], boxes.row[other]
+        saved = boxes.centre[[ka, kb]].copy()
+        boxes.centre[ka], boxes.centre[kb] = a, b
+        ok = boxes.fits(node, a) and boxes.fits(other, b)
+        boxes.centre[[ka, kb]] = saved
+        return ([node, other], np.stack([a, b]), None) if ok else None
+    if kind == "shift":
+        target = pos + rng.uniform(-1.0, 1.0, 2) * step
+    else:  # move
+        half = boxes.half[boxes.row[node]]
+        target = rng.uniform(boxes.low + half, np.maximum(boxes.high - half, boxes.low + half))
+    return ([node], target[None, :], None) if boxes.fits(node, target) else None
 
 
 @register
@@ -94,40 +138,16 @@ class AnnealingPlacer(Placer):
         meter.spend(1)
         sub = problem.sub
         start_cost = hpwl(sub, current)
-        boxes = _Boxes(problem.sub, current)
+        boxes = MacroBoxes(problem.sub, current)
         macros = problem.local
         canvas = sub.canvas
         span = np.array([canvas.width, canvas.height])
 
         def propose(radius: float) -> tuple[list[int], np.ndarray, np.ndarray | None] | None:
-            kind = MOVES[int(rng.choice(len(MOVES), p=self.move_p))]
-            node = int(macros[rng.integers(len(macros))])
-            pos = current.positions[node]
-            if kind == "flip":
-                options = _FLIPS[int(current.orientations[node])]
-                new = options[int(rng.integers(len(options)))]
-                return [node], pos[None, :].copy(), np.array([new])
-            if kind == "swap":
-                if len(macros) < 2:
-                    return None
-                other = int(macros[rng.integers(len(macros))])
-                if other == node:
-                    return None
-                a, b = current.positions[other].copy(), pos.copy()
-                ka, kb = boxes.row[node], boxes.row[other]
-                saved = boxes.centre[[ka, kb]].copy()
-                boxes.centre[ka], boxes.centre[kb] = a, b
-                ok = boxes.fits(node, a) and boxes.fits(other, b)
-                boxes.centre[[ka, kb]] = saved
-                return ([node, other], np.stack([a, b]), None) if ok else None
-            if kind == "shift":
-                target = pos + rng.uniform(-1.0, 1.0, 2) * radius * span
-            else:  # move
-                half = boxes.half[boxes.row[node]]
-                target = rng.uniform(
-                    boxes.low + half, np.maximum(boxes.high - half, boxes.low + half)
-                )
-            return ([node], target[None, :], None) if boxes.fits(node, target) else None
+            return propose_hard_move(
+                rng, self.move_p, macros, current.positions, current.orientations, boxes,
+                radius * span,
+            )  # fmt: skip
 
         # Start temperature: an average uphill move accepted with probability 1/5.
         ups = []

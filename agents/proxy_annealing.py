@@ -27,7 +27,7 @@ import math
 
 import numpy as np
 
-from agents.annealing import _FLIPS, _Boxes
+from agents.annealing import MacroBoxes, propose_hard_move
 from agents.base import (
     Budget,
     MacroProblem,
@@ -45,7 +45,6 @@ from placement_env.proxy_incremental import IncrementalProxy
 from placement_env.soft_macros import place_soft_macros
 
 STARTS = ("greedy", "shipped")
-HARD_MOVES = ("shift", "swap", "move", "flip")
 SOFT_MOVES = ("shift", "pull", "swap")
 
 
@@ -124,7 +123,7 @@ class ProxyAnnealingPlacer(Placer):
         start, problem = self._start(design, rng)
         inc = IncrementalProxy(nl, start, plc)
         start_cost = inc.cost
-        boxes = _Boxes(nl, start)
+        boxes = MacroBoxes(nl, start)
         hard = problem.macros
         soft = np.flatnonzero((nl.node_kinds == int(NodeKind.SOFT_MACRO)) & ~nl.node_fixed)
         soft_half = start.footprints(nl, soft) / 2 if len(soft) else np.zeros((0, 2))
@@ -141,29 +140,9 @@ class ProxyAnnealingPlacer(Placer):
             return np.clip(xy, low + half, np.maximum(high - half, low + half))
 
         def propose_hard(radius: float) -> tuple | None:
-            kind = HARD_MOVES[int(rng.choice(4, p=self.hard_p))]
-            node = int(hard[rng.integers(len(hard))])
-            pos = inc.positions[node]
-            if kind == "flip":
-                options = _FLIPS[int(inc.orientations[node])]
-                return [node], pos[None, :].copy(), [options[int(rng.integers(len(options)))]]
-            if kind == "swap":
-                other = int(hard[rng.integers(len(hard))])
-                if other == node:
-                    return None
-                a, b = inc.positions[other].copy(), pos.copy()
-                ka, kb = boxes.row[node], boxes.row[other]
-                saved = boxes.centre[[ka, kb]].copy()
-                boxes.centre[ka], boxes.centre[kb] = a, b
-                ok = boxes.fits(node, a) and boxes.fits(other, b)
-                boxes.centre[[ka, kb]] = saved
-                return ([node, other], np.stack([a, b]), None) if ok else None
-            if kind == "shift":
-                target = pos + rng.uniform(-1.0, 1.0, 2) * radius * span
-            else:
-                half = boxes.half[boxes.row[node]]
-                target = rng.uniform(low + half, np.maximum(high - half, low + half))
-            return ([node], target[None, :], None) if boxes.fits(node, target) else None
+            return propose_hard_move(
+                rng, self.hard_p, hard, inc.positions, inc.orientations, boxes, radius * span
+            )
 
         def propose_soft(radius: float) -> tuple | None:
             kind = SOFT_MOVES[int(rng.choice(3, p=self.soft_p))]

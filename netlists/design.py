@@ -35,3 +35,13 @@ class Design:
     def name(self) -> str:
         """The netlist's name."""
         return self.netlist.name
+
+    @property
+    def placement_suffix(self) -> str:
+        """The file suffix that writes this design's placements in its own format: ``.plc`` for
+        Circuit Training designs, ``.pl`` for Bookshelf ones (they have rows), else ``.json``."""
+        if self.plc is not None:
+            return ".plc"
+        if self.netlist.canvas.rows:
+            return ".pl"
+        return ".json"

@@ -76,13 +76,24 @@ def train(args: Args, config: SyntheticConfig):
     def make(rank: int):
         def thunk():
             return GlobalRoutingEnv(generator=config, reward_scale=args.reward_scale)
+
         return thunk
 
     vec = DummyVecEnv([make(i) for i in range(args.n_envs)])
     vec.seed(args.seed)
     model = MaskablePPO(
-        "MultiInputPolicy", vec, n_steps=512, batch_size=256, n_epochs=4, learning_rate=3e-4,
-        gamma=0.99, gae_lambda=0.95, ent_coef=0.01, seed=args.seed, verbose=0, device="cpu",
+        "MultiInputPolicy",
+        vec,
+        n_steps=512,
+        batch_size=256,
+        n_epochs=4,
+        learning_rate=3e-4,
+        gamma=0.99,
+        gae_lambda=0.95,
+        ent_coef=0.01,
+        seed=args.seed,
+        verbose=0,
+        device="cpu",
         policy_kwargs={"net_arch": [128, 128]},
     )
     start = time.perf_counter()
@@ -113,9 +124,11 @@ def router_metrics(route, problem) -> dict:
         routes = [result.net_paths(i) for i in range(len(problem.nets))]
         return evaluate_routes(problem, routes).summary()
     except (AttributeError, TypeError, ValueError):
-        return {key: getattr(result, key) for key in ("total_overflow", "wirelength", "vias")
-                if hasattr(result, key)} | {
-            "solved": getattr(result, "total_overflow", 1) == 0, "rescored": False}
+        return {
+            key: getattr(result, key)
+            for key in ("total_overflow", "wirelength", "vias")
+            if hasattr(result, key)
+        } | {"solved": getattr(result, "total_overflow", 1) == 0, "rescored": False}
 
 
 def summarise(rows: list[dict], seconds: float) -> dict:
@@ -131,8 +144,12 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     args = parse_args(argv)
     config = SyntheticConfig(
-        grid=args.grid, num_nets=args.nets, max_pins=args.max_pins, capacity=args.capacity,
-        reduced_edges=args.reduced_edges, reduced_capacity=args.reduced_capacity,
+        grid=args.grid,
+        num_nets=args.nets,
+        max_pins=args.max_pins,
+        capacity=args.capacity,
+        reduced_edges=args.reduced_edges,
+        reduced_capacity=args.reduced_capacity,
     )
     wall = time.perf_counter()
     log.info("training MaskablePPO for %.0f s on %s", args.train_seconds, config)
@@ -144,10 +161,12 @@ def main(argv: list[str] | None = None) -> None:
     env.reset(seed=args.seed)
     rng = np.random.default_rng(args.seed)
     methods = {
-        "MaskablePPO (deterministic)": lambda p: run_policy(env, p, lambda o, m: int(
-            model.predict(o, action_masks=m, deterministic=True)[0])),
-        "masked random": lambda p: run_policy(env, p, lambda o, m: int(
-            rng.choice(np.flatnonzero(m)))),
+        "MaskablePPO (deterministic)": lambda p: run_policy(
+            env, p, lambda o, m: int(model.predict(o, action_masks=m, deterministic=True)[0])
+        ),
+        "masked random": lambda p: run_policy(
+            env, p, lambda o, m: int(rng.choice(np.flatnonzero(m)))
+        ),
         "sequential A*": lambda p: route_sequential(p).metrics.summary(),
     }
     route = try_router()
@@ -165,25 +184,40 @@ def main(argv: list[str] | None = None) -> None:
         "|---|---|---|---|---|---|---|",
     ]
     for name, r in results.items():
+
         def pm(key: str, fmt: str = ".2f", r=r) -> str:
             return f"{r[key][0]:{fmt}} ± {r[key][1]:{fmt}}" if key in r else "—"
+
         solved = f"{r['solved'][0]:.2f}" if "solved" in r else "—"
-        lines.append(f"| {name} | {pm('total_overflow')} | {pm('wirelength', '.1f')} | "
-                     f"{pm('vias', '.1f')} | {solved} | {pm('fallbacks')} | "
-                     f"{r['seconds_per_problem']:.3f} |")
+        lines.append(
+            f"| {name} | {pm('total_overflow')} | {pm('wirelength', '.1f')} | "
+            f"{pm('vias', '.1f')} | {solved} | {pm('fallbacks')} | "
+            f"{r['seconds_per_problem']:.3f} |"
+        )
     table = "\n".join(lines)
     total = time.perf_counter() - wall
     print(table)
-    print(f"\n{args.problems} held-out problems ({config}); PPO trained {timesteps} steps in "
-          f"{train_s:.0f} s; total wall time {total:.0f} s on {platform.processor() or 'cpu'} "
-          f"({platform.machine()}), 1 torch thread")
+    print(
+        f"\n{args.problems} held-out problems ({config}); PPO trained {timesteps} steps in "
+        f"{train_s:.0f} s; total wall time {total:.0f} s on {platform.processor() or 'cpu'} "
+        f"({platform.machine()}), 1 torch thread"
+    )
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({
-        "args": asdict(args), "train_seconds": train_s, "timesteps": timesteps,
-        "wall_seconds": total, "results": results, "table": table,
-        "command": " ".join([Path(sys.argv[0]).name, *(argv or sys.argv[1:])]),
-    }, indent=2))
+    out.write_text(
+        json.dumps(
+            {
+                "args": asdict(args),
+                "train_seconds": train_s,
+                "timesteps": timesteps,
+                "wall_seconds": total,
+                "results": results,
+                "table": table,
+                "command": " ".join([Path(sys.argv[0]).name, *(argv or sys.argv[1:])]),
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

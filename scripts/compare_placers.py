@@ -64,14 +64,6 @@ def _design(name: str) -> Design:
     return _DESIGNS[name]
 
 
-def _suffix(design: Design) -> str:
-    if design.plc is not None:
-        return ".plc"
-    if design.netlist.canvas.rows:
-        return ".pl"
-    return ".json"
-
-
 def _label(name: str) -> str:
     return Path(name).name.split(".")[0] if os.sep in name or "." in name else name
 
@@ -148,7 +140,7 @@ def run_one(
         )
         return row, None
     seconds = time.perf_counter() - start
-    path = Path(out) / "placements" / f"{_label(name)}_{placer}_s{seed}{_suffix(design)}"
+    path = Path(out) / "placements" / f"{_label(name)}_{placer}_s{seed}{design.placement_suffix}"
     netlists.write_design(Design(design.netlist, result.placement, design.plc), path)
     row = {
         "design": _label(name),

@@ -190,14 +190,6 @@ def resolve_device(device: str) -> str:
     return device
 
 
-def _suffix(design: Design) -> str:
-    if design.plc is not None:
-        return ".plc"
-    if design.netlist.canvas.rows:
-        return ".pl"
-    return ".json"
-
-
 def _logger(out: Path, verbose: bool):
     import importlib.util
 
@@ -297,7 +289,7 @@ def train(args: Args) -> dict:
     for i, label in enumerate(labels):
         env = evaluator.envs[i].unwrapped
         best = evaluator.best[i]
-        path = out / f"best_{label}{_suffix(env.design)}"
+        path = out / f"best_{label}{env.design.placement_suffix}"
         netlists.write_design(Design(env.netlist, best.placement, env.design.plc), path)
         save_placement_png(
             env.netlist, best.placement, out / f"best_{label}.png",

@@ -22,7 +22,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
 
+from agents.routing_agent import RoutingTraining, policy_chooser, run_policy, train_routing_agent
 from placement_env.routing.astar import route_sequential
 from placement_env.routing.env import GlobalRoutingEnv
 from placement_env.routing.metrics import evaluate_routes
@@ -55,58 +57,6 @@ def parse_args(argv: list[str] | None) -> Args:
     for name, value in asdict(Args()).items():
         parser.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=value)
     return Args(**vars(parser.parse_args(argv)))
-
-
-def train(args: Args, config: SyntheticConfig):
-    import torch
-    from sb3_contrib import MaskablePPO
-    from stable_baselines3.common.callbacks import BaseCallback
-    from stable_baselines3.common.vec_env import DummyVecEnv
-
-    torch.set_num_threads(1)
-
-    class StopAfter(BaseCallback):
-        def __init__(self, seconds: float) -> None:
-            super().__init__()
-            self.deadline = time.perf_counter() + seconds
-
-        def _on_step(self) -> bool:
-            return time.perf_counter() < self.deadline
-
-    def make(rank: int):
-        def thunk():
-            return GlobalRoutingEnv(generator=config, reward_scale=args.reward_scale)
-
-        return thunk
-
-    vec = DummyVecEnv([make(i) for i in range(args.n_envs)])
-    vec.seed(args.seed)
-    model = MaskablePPO(
-        "MultiInputPolicy",
-        vec,
-        n_steps=512,
-        batch_size=256,
-        n_epochs=4,
-        learning_rate=3e-4,
-        gamma=0.99,
-        gae_lambda=0.95,
-        ent_coef=0.01,
-        seed=args.seed,
-        verbose=0,
-        device="cpu",
-        policy_kwargs={"net_arch": [128, 128]},
-    )
-    start = time.perf_counter()
-    model.learn(total_timesteps=10**9, callback=StopAfter(args.train_seconds))
-    return model, time.perf_counter() - start, model.num_timesteps
-
-
-def run_policy(env: GlobalRoutingEnv, problem, choose) -> dict:
-    obs, _ = env.reset(options={"problem": problem})
-    done, info = False, {}
-    while not done:
-        obs, _, done, _, info = env.step(choose(obs, env.action_masks()))
-    return info
 
 
 def try_router():
@@ -153,7 +103,17 @@ def main(argv: list[str] | None = None) -> None:
     )
     wall = time.perf_counter()
     log.info("training MaskablePPO for %.0f s on %s", args.train_seconds, config)
-    model, train_s, timesteps = train(args, config)
+    torch.set_num_threads(1)
+    model, train_s, timesteps = train_routing_agent(
+        RoutingTraining(
+            config=config,
+            timesteps=10**9,
+            seconds=args.train_seconds,
+            n_envs=args.n_envs,
+            seed=args.seed,
+            reward_scale=args.reward_scale,
+        )
+    )
     log.info("trained %d timesteps in %.0f s", timesteps, train_s)
 
     problems = [generate(config, args.eval_seed + i) for i in range(args.problems)]
@@ -161,9 +121,7 @@ def main(argv: list[str] | None = None) -> None:
     env.reset(seed=args.seed)
     rng = np.random.default_rng(args.seed)
     methods = {
-        "MaskablePPO (deterministic)": lambda p: run_policy(
-            env, p, lambda o, m: int(model.predict(o, action_masks=m, deterministic=True)[0])
-        ),
+        "MaskablePPO (deterministic)": lambda p: run_policy(env, p, policy_chooser(model)),
         "masked random": lambda p: run_policy(
             env, p, lambda o, m: int(rng.choice(np.flatnonzero(m)))
         ),

@@ -15,6 +15,7 @@ evaluation budget.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -25,6 +26,8 @@ from placement_env.incremental import hpwl_delta
 from placement_env.wirelength import hpwl
 
 MOVES = ("shift", "swap", "move", "flip")
+#: A move: the nodes, their new centres (k, 2) and new orientations (or None: unchanged).
+Move = tuple[list[int], np.ndarray, np.ndarray | None]
 _FLIPS = {0: (1, 4, 5), 1: (0, 4, 5), 4: (0, 1, 5), 5: (0, 1, 4),
           2: (3, 6, 7), 3: (2, 6, 7), 6: (2, 3, 7), 7: (2, 3, 6)}  # fmt: skip
 
@@ -33,9 +36,7 @@ class MacroBoxes:
     """Centres and half-footprints of every placed hard macro, for O(m) legality checks."""
 
     def __init__(self, netlist: Netlist, placement: Placement, tol: float = 1e-9) -> None:
-        hard = np.flatnonzero(
-            placement.placed & (netlist.node_kinds == int(NodeKind.HARD_MACRO))
-        )
+        hard = np.flatnonzero(placement.placed & (netlist.node_kinds == int(NodeKind.HARD_MACRO)))
         self.row = np.full(netlist.num_nodes, -1, dtype=np.int64)
         self.row[hard] = np.arange(len(hard))
         self.centre = placement.positions[hard].copy()
@@ -69,7 +70,7 @@ def propose_hard_move(
     orientations: np.ndarray,
     boxes: MacroBoxes,
     step: np.ndarray,
-) -> tuple[list[int], np.ndarray, np.ndarray | None] | None:
+) -> Move | None:
     """One legal hard-macro move ``(nodes, new centres, new orientations or None)``, or None.
 
     Draws a move kind with probabilities ``move_p`` (over :data:`MOVES`) and a macro of
@@ -103,6 +104,60 @@ def propose_hard_move(
         half = boxes.half[boxes.row[node]]
         target = rng.uniform(boxes.low + half, np.maximum(boxes.high - half, boxes.low + half))
     return ([node], target[None, :], None) if boxes.fits(node, target) else None
+
+
+def metropolis(
+    rng: np.random.Generator,
+    meter: Meter,
+    propose: Callable[[float], Move | None],
+    delta_of: Callable[[Move], float],
+    accept: Callable[[Move], None],
+    reject: Callable[[Move], None],
+    on_best: Callable[[], None],
+    *,
+    cost: float,
+    t_start: float,
+    radius: float,
+    min_radius: float,
+    tolerance: float,
+) -> tuple[int, int]:
+    """The annealing loop shared by the placers: Metropolis acceptance under geometric cooling.
+
+    Until ``meter`` is exhausted: the temperature falls from ``t_start`` to ``t_start / 1000``
+    and the move radius (a fraction of the die) from ``radius`` to ``min_radius`` over the
+    budget; ``propose(radius)`` gives a move (None: nothing legal, not counted), ``delta_of``
+    scores it (cost change), and it is kept (``accept``) or not (``reject``) by the Metropolis
+    rule. ``on_best`` is called whenever the running cost beats the best seen by more than
+    ``tolerance`` x max(|best|, 1).
+
+    Returns:
+        Moves accepted and moves proposed.
+    """
+    t_end = t_start * 1e-3
+    best = cost
+    accepted = proposed = attempts = 0
+    while not meter.exhausted():
+        attempts += 1
+        if attempts > 50 * max(meter.evaluations, 100):
+            break  # nothing legal to propose
+        frac = meter.fraction()
+        temperature = t_start * (t_end / t_start) ** frac
+        move = propose(max(radius * (1.0 - frac), min_radius))
+        if move is None:
+            continue
+        meter.spend(1)
+        proposed += 1
+        delta = delta_of(move)
+        if delta <= 0 or rng.random() < math.exp(-delta / temperature):
+            accept(move)
+            cost += delta
+            accepted += 1
+            if cost < best - tolerance * max(abs(best), 1.0):
+                best = cost
+                on_best()
+        else:
+            reject(move)
+    return accepted, proposed
 
 
 @register
@@ -139,15 +194,16 @@ class AnnealingPlacer(Placer):
         sub = problem.sub
         start_cost = hpwl(sub, current)
         boxes = MacroBoxes(problem.sub, current)
+        state = {"current": current}
         macros = problem.local
         canvas = sub.canvas
         span = np.array([canvas.width, canvas.height])
 
-        def propose(radius: float) -> tuple[list[int], np.ndarray, np.ndarray | None] | None:
+        def propose(radius: float) -> Move | None:
+            now = state["current"]
             return propose_hard_move(
-                rng, self.move_p, macros, current.positions, current.orientations, boxes,
-                radius * span,
-            )  # fmt: skip
+                rng, self.move_p, macros, now.positions, now.orientations, boxes, radius * span
+            )
 
         # Start temperature: an average uphill move accepted with probability 1/5.
         ups = []
@@ -162,32 +218,32 @@ class AnnealingPlacer(Placer):
             if len(ups) >= 20 or meter.exhausted():
                 break
         t_start = (float(np.mean(ups)) if ups else max(start_cost, 1.0) * 1e-3) / math.log(5)
-        t_end = t_start * 1e-3
-        cost = best_cost = start_cost
-        best = current
-        accepted = proposed = 0
-        attempts = 0
-        while not meter.exhausted():
-            attempts += 1
-            if attempts > 50 * max(meter.evaluations, 100):
-                break  # nothing legal to propose
-            frac = meter.fraction()
-            temperature = t_start * (t_end / t_start) ** frac
-            move = propose(max(0.3 * (1.0 - frac), 0.005))
-            if move is None:
-                continue
-            meter.spend(1)
-            proposed += 1
-            delta = hpwl_delta(sub, current, *move)
-            if delta <= 0 or rng.random() < math.exp(-delta / temperature):
-                nodes, positions, orientations = move
-                current = current.with_positions(nodes, positions, orientations)
-                for node, pos in zip(nodes, positions, strict=True):
-                    boxes.centre[boxes.row[node]] = pos
-                cost += delta
-                accepted += 1
-                if cost < best_cost - 1e-9 * max(abs(best_cost), 1.0):
-                    best_cost, best = cost, current
+        state["best"] = current
+
+        def accept(move: Move) -> None:
+            nodes, positions, orientations = move
+            state["current"] = state["current"].with_positions(nodes, positions, orientations)
+            for node, pos in zip(nodes, positions, strict=True):
+                boxes.centre[boxes.row[node]] = pos
+
+        def keep_best() -> None:
+            state["best"] = state["current"]
+
+        accepted, proposed = metropolis(
+            rng,
+            meter,
+            propose,
+            lambda move: hpwl_delta(sub, state["current"], *move),
+            accept,
+            lambda move: None,
+            keep_best,
+            cost=start_cost,
+            t_start=t_start,
+            radius=0.3,
+            min_radius=0.005,
+            tolerance=1e-9,
+        )
+        best = state["best"]
         final = hpwl(sub, best)
         stats = PlacerStats(
             evaluations=meter.evaluations,

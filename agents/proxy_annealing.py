@@ -27,7 +27,7 @@ import math
 
 import numpy as np
 
-from agents.annealing import MacroBoxes, propose_hard_move
+from agents.annealing import MacroBoxes, metropolis, propose_hard_move
 from agents.base import (
     Budget,
     MacroProblem,
@@ -106,9 +106,7 @@ class ProxyAnnealingPlacer(Placer):
             sub, _ = legalize(problem, targets)
         full = problem.to_full(sub)
         if self.fd_iterations > 0:
-            full = place_soft_macros(
-                design.netlist, full, iterations=self.fd_iterations, rng=rng
-            )
+            full = place_soft_macros(design.netlist, full, iterations=self.fd_iterations, rng=rng)
         return full, problem
 
     def place(self, design: Design, rng: np.random.Generator, budget: Budget) -> PlacerResult:
@@ -190,41 +188,38 @@ class ProxyAnnealingPlacer(Placer):
                 break
         mean_up = float(np.mean(ups)) if ups else 1e-4
         t_start = mean_up / -math.log(self.start_acceptance)
-        t_end = t_start * 1e-3
-        cost = inc.cost.proxy
-        best_cost = cost
-        best_positions = inc.positions.copy()
-        best_orientations = inc.orientations.copy()
-        accepted = proposed = attempts = 0
-        while not meter.exhausted():
-            attempts += 1
-            if attempts > 50 * max(meter.evaluations, 100):
-                break  # nothing legal to propose
-            frac = meter.fraction()
-            temperature = t_start * (t_end / t_start) ** frac
-            move = propose(max(0.2 * (1.0 - frac), 0.003))
-            if move is None:
-                continue
-            meter.spend(1)
-            proposed += 1
-            new = inc.move(*move)
-            delta = new - cost
-            if delta <= 0 or rng.random() < math.exp(-delta / temperature):
-                commit_hard(move[0], move[1])
-                cost = new
-                accepted += 1
-                if cost < best_cost - 1e-12:
-                    best_cost = cost
-                    best_positions = inc.positions.copy()
-                    best_orientations = inc.orientations.copy()
-            else:
-                inc.undo()
-            if proposed % self.resync_every == 0:
-                cost = inc.resync()
+        best = {"positions": inc.positions.copy(), "orientations": inc.orientations.copy()}
+        proposals = [0]
+
+        def delta_of(move: tuple) -> float:
+            proposals[0] += 1
+            if proposals[0] % self.resync_every == 0:
+                inc.resync()  # sheds the rounding that the take-out-and-put-back accumulates
+            before = inc.cost.proxy
+            return inc.move(*move) - before
+
+        def keep_best() -> None:
+            best["positions"] = inc.positions.copy()
+            best["orientations"] = inc.orientations.copy()
+
+        accepted, proposed = metropolis(
+            rng,
+            meter,
+            propose,
+            delta_of,
+            lambda move: commit_hard(move[0], move[1]),
+            lambda move: inc.undo(),
+            keep_best,
+            cost=inc.cost.proxy,
+            t_start=t_start,
+            radius=0.2,
+            min_radius=0.003,
+            tolerance=1e-12,
+        )
         placed = start.placed.copy()
         placed[hard] = True
         placed[soft] = True
-        best = Placement(best_positions, best_orientations, placed)
+        best = Placement(best["positions"], best["orientations"], placed)
         final = IncrementalProxy(nl, best, plc).cost
         stats = PlacerStats(
             evaluations=meter.evaluations,

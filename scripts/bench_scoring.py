@@ -52,7 +52,7 @@ def main() -> None:
     try:
         from placement_env.proxy_cost import proxy_cost
 
-        extra = ["ct_proxy"]
+        extra = ["ct_proxy", "proxy_move"]
     except ImportError:
         proxy_cost = None
     print("| design | " + " | ".join(kernels + extra) + " |")
@@ -79,7 +79,12 @@ def _design_row(name: str, bins: int, repeats: int, kernels: list[str], proxy_co
         "hpwl_delta": lambda: hpwl_delta(netlist, placement, [macro], target),
     }
     if proxy_cost is not None and design.plc is not None:
+        from placement_env.proxy_incremental import IncrementalProxy
+
         calls["ct_proxy"] = lambda: proxy_cost(netlist, placement, design.plc)
+        # One incremental proxy move of a hard macro, and its undo (what an annealer pays).
+        inc = IncrementalProxy(netlist, placement, design.plc)
+        calls["proxy_move"] = lambda: (inc.move([macro], target), inc.undo())
     return [f"{_median_ms(calls[k], repeats):.2f}" if k in calls else "-" for k in kernels]
 
 

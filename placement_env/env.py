@@ -191,9 +191,10 @@ class MacroPlacementEnv(gym.Env):
       excluded): step ``t`` pays ``phi(t-1) - phi(t)`` and the last step ``phi(T-1) - cost``, so
       the return is still exactly ``-cost``; the expensive final cost is computed once.
 
-    An early end adds ``DEAD_END_PENALTY x (unplaced macro area / total macro area)`` to the cost
-    (``info["penalty"]``). In ``"proxy"`` and ``"chip"`` modes the unplaced macros are then
-    scored at the design's positions.
+    An early end adds ``dead_end_penalty`` (default ``DEAD_END_PENALTY``) ``x (unplaced macro area
+    / total macro area)`` to the cost (``info["penalty"]``); raise it where skipping small macros
+    would otherwise pay (the penalty must outweigh what their nets would add). In ``"proxy"`` and
+    ``"chip"`` modes the unplaced macros are then scored at the design's positions.
 
     ## Starting State
 
@@ -265,7 +266,11 @@ class MacroPlacementEnv(gym.Env):
         wire_model: Any = None,
         graph_observation: bool = False,
         max_edges: int | None = None,
+        dead_end_penalty: float = DEAD_END_PENALTY,
     ) -> None:
+        if not np.isfinite(dead_end_penalty) or dead_end_penalty < 0:
+            raise ValueError(f"dead_end_penalty must be finite and >= 0, got {dead_end_penalty!r}")
+        self.dead_end_penalty = float(dead_end_penalty)
         if reward not in REWARDS:
             raise ValueError(f"unknown reward {reward!r}; choose one of {REWARDS}")
         if reward_schedule not in SCHEDULES:
@@ -540,7 +545,7 @@ class MacroPlacementEnv(gym.Env):
     ) -> tuple[dict[str, np.ndarray], float, bool, bool, dict[str, Any]]:
         self._done = True
         unplaced = float(self._areas[self._step :].sum()) / self._total_area
-        penalty = DEAD_END_PENALTY * unplaced
+        penalty = self.dead_end_penalty * unplaced
         exact = hpwl(self._sub, self._placement)
         info.update(
             hpwl=exact,

@@ -345,6 +345,7 @@ def test_grid_too_coarse_for_largest_macro__raises_value_error():
         ({"reward_schedule": "bogus"}, "unknown reward_schedule"),
         ({"soft_macros": "bogus"}, "unknown soft_macros"),
         ({"w_wns": -1.0}, "w_wns"),
+        ({"dead_end_penalty": -1.0}, "dead_end_penalty"),
     ],
 )
 def test_bad_arguments__raise_value_error(kwargs, match):
@@ -497,3 +498,19 @@ def test_graph_observation__edges_follow_the_nets():
         for (a, b), w in zip(obs["graph_edges"], obs["graph_edge_weights"], strict=True)
     }
     assert got == {(0, 1): 1.0, (1, 2): pytest.approx(1 / 3)}  # ab: 2 + 1, bc: 1, scaled by 3
+
+
+def test_dead_end_penalty__scales_the_early_end_cost():
+    costs = {}
+    for penalty in (1.0, 10.0):
+        env = MacroPlacementEnv(netlist="n10", grid=8, dead_end_penalty=penalty)
+        env.reset(seed=0)
+        # An illegal action ends the episode at once, with every macro unplaced.
+        blocked = int(np.flatnonzero(~env.action_masks())[0]) if (~env.action_masks()).any() else -1
+        if blocked < 0:
+            pytest.skip("every cell is legal for the first macro")
+        _, _, terminated, _, info = env.step(blocked)
+        assert terminated
+        costs[penalty] = info["penalty"]
+    assert costs[10.0] == pytest.approx(10 * costs[1.0])
+    assert costs[1.0] > 0

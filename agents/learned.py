@@ -66,6 +66,9 @@ class PPOPlacer(Placer):
             the macros, ports and fixed blocks (the env's view), the clean-up the context.
         device: Torch device (``"auto"``: CUDA when present).
         threads: Torch CPU threads (set process-wide).
+        env_kwargs: Further keywords of the env the policy runs in; give a checkpoint the ones
+            it was trained with (e.g. ``{"snap": True}``; ``summary.json`` of the training run
+            lists them as ``env_kwargs``).
     """
 
     name = "ppo"
@@ -82,6 +85,7 @@ class PPOPlacer(Placer):
         context: str = "placed",
         device: str = "cpu",
         threads: int = 1,
+        env_kwargs: dict | None = None,
     ) -> None:
         from agents.policies import POLICIES  # lazily: SB3 loads only when a PPO placer is made
 
@@ -104,6 +108,7 @@ class PPOPlacer(Placer):
         self.context = context
         self.device = device
         self.threads = threads
+        self.env_kwargs = dict(env_kwargs or {})
 
     def place(self, design: Design, rng: np.random.Generator, budget: Budget) -> PlacerResult:
         import torch
@@ -135,7 +140,7 @@ class PPOPlacer(Placer):
         else:
             rows = problem.grid(self.grid_size).rows
             graph = self.policy == "gnn"
-        options = EnvOptions(design, "hpwl", rows, graph=graph)
+        options = EnvOptions(design, "hpwl", rows, graph=graph, env_kwargs=self.env_kwargs)
         try:
             env = make_env(options)
         except ValueError as error:  # e.g. a checkpoint's grid on which a macro fits nowhere

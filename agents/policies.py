@@ -5,7 +5,8 @@ fully-convolutional encoder turns the grid channels (position mask, wire mask, d
 coordinate channels) into per-cell features, a *global* vector summarises the design and the
 macro to place, and a 1x1-convolution head scores every cell from its own features and the
 broadcast global vector (optionally plus a linear skip from the cell's features, the raw wire
-mask among them: ``wire_skip=True``) -- one logit per grid cell, ``(batch, rows * cols)``.
+mask among them: ``wire_skip=True``, which ``wire_prior=b`` starts at ``-b`` x the wire mask,
+a greedy prior) -- one logit per grid cell, ``(batch, rows * cols)``.
 
 * :class:`CnnPlacementPolicy` -- the global vector comes from an MLP over the flattened
   ``macro_features`` and ``current_macro``; its first layer depends on the number of macros.
@@ -172,9 +173,19 @@ class PlacementExtractor(BaseFeaturesExtractor):
     """
 
     def __init__(
-        self, observation_space: spaces.Dict, channels: int, hidden: int, wire_skip: bool
+        self,
+        observation_space: spaces.Dict,
+        channels: int,
+        hidden: int,
+        wire_skip: bool,
+        wire_prior: float = 0.0,
     ) -> None:
         _require(observation_space, (*GRID_KEYS, "macro_features", "current_macro"), "placement")
+        if wire_prior and not wire_skip:
+            raise PolicyError("wire_prior needs wire_skip=True (the prior is the skip's weight)")
+        if not np.isfinite(wire_prior) or wire_prior < 0:
+            raise PolicyError(f"wire_prior must be finite and >= 0, got {wire_prior!r}")
+        self.wire_prior = float(wire_prior)
         rows, cols = observation_space["position_mask"].shape
         self.grid_shape = (int(rows), int(cols))
         encoder = GridEncoder(channels, raw=wire_skip)
@@ -204,8 +215,9 @@ class CnnExtractor(PlacementExtractor):
         channels: int = 32,
         hidden: int = 64,
         wire_skip: bool = False,
+        wire_prior: float = 0.0,
     ):
-        super().__init__(observation_space, channels, hidden, wire_skip)
+        super().__init__(observation_space, channels, hidden, wire_skip, wire_prior)
         n_inputs = int(np.prod(observation_space["macro_features"].shape))
         self.macros = nn.Sequential(nn.Flatten(), nn.Linear(n_inputs, hidden), nn.ReLU())
         current = observation_space["current_macro"].shape[0]
@@ -224,9 +236,10 @@ class GnnExtractor(PlacementExtractor):
         channels: int = 32,
         hidden: int = 64,
         wire_skip: bool = False,
+        wire_prior: float = 0.0,
     ):
         _require(observation_space, GRAPH_KEYS, "graph")
-        super().__init__(observation_space, channels, hidden, wire_skip)
+        super().__init__(observation_space, channels, hidden, wire_skip, wire_prior)
         features = observation_space["macro_features"].shape[-1]
         self.graph = MacroGraphEncoder(features, hidden)
         current = observation_space["current_macro"].shape[0]
@@ -267,6 +280,7 @@ class CellLogitHead(nn.Module):
         global_dim: int,
         grid_shape: tuple[int, int],
         skip: bool = False,
+        wire_prior: float = 0.0,
     ):
         super().__init__()
         self.cell_channels = cell_channels
@@ -280,6 +294,10 @@ class CellLogitHead(nn.Module):
         # the policy can learn "prefer cells of low wirelength increase" with one weight. It
         # pulls the policy towards the greedy rule (worse on the tight TPUv1 floor plan).
         self.skip = nn.Conv2d(cell_channels, 1, 1) if skip else None
+        # With wire_prior = b > 0 the skip starts at logit -b x (normalised wire mask): the first
+        # policy's argmax is the greedy wire-mask rule and it samples near it; PPO then trains
+        # the weight like any other (a greedy prior, not a fixed bias).
+        self.wire_prior = float(wire_prior)
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         rows, cols = self.grid_shape
@@ -292,12 +310,19 @@ class CellLogitHead(nn.Module):
         return logits.flatten(1)  # (B, rows * cols)
 
     def reset_small(self) -> None:
-        """Near-zero output layer: the first policy is about uniform over the legal cells."""
-        nn.init.normal_(self.out.weight, std=0.01)
+        """Zero output layer: the first policy is uniform over the legal cells (plus the wire
+        prior, if any). Small random weights are not enough: on a 16 x 16 grid they already
+        favour a region, and on a tight floor plan (TPUv1) every rollout then dead-ends the same
+        way, leaving PPO no return variance to learn from. The gradient still reaches the layer
+        through its input activations, so it trains from the first update."""
+        nn.init.zeros_(self.out.weight)
         nn.init.zeros_(self.out.bias)
         if self.skip is not None:
             nn.init.zeros_(self.skip.weight)
             nn.init.zeros_(self.skip.bias)
+            with torch.no_grad():  # the raw grid channels are the last ones of the cell features
+                wire = self.cell_channels - len(GRID_KEYS) + GRID_KEYS.index("wire_mask")
+                self.skip.weight[0, wire] = -self.wire_prior
 
 
 class PlacementPolicy(MaskableActorCriticPolicy):
@@ -336,7 +361,11 @@ class PlacementPolicy(MaskableActorCriticPolicy):
         self._build_mlp_extractor()
         extractor = self.features_extractor
         self.action_net = CellLogitHead(
-            extractor.cell_channels, extractor.global_dim, extractor.grid_shape, extractor.wire_skip
+            extractor.cell_channels,
+            extractor.global_dim,
+            extractor.grid_shape,
+            extractor.wire_skip,
+            extractor.wire_prior,
         )
         self.value_net = nn.Linear(self.mlp_extractor.latent_dim_vf, 1)
         if self.ortho_init:

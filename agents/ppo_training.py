@@ -45,6 +45,8 @@ class PPOConfig:
         hidden: Width of the global vector.
         wire_skip: Add the head's linear skip over the raw grid channels (see
             :class:`agents.policies.CellLogitHead`).
+        wire_prior: Starting weight ``-wire_prior`` of that skip on the wire mask (a greedy
+            prior; needs ``wire_skip``); 0 starts it at zero.
     """
 
     policy: str = "gnn"
@@ -59,6 +61,7 @@ class PPOConfig:
     channels: int = 32
     hidden: int = 64
     wire_skip: bool = False
+    wire_prior: float = 0.0
 
     def __post_init__(self) -> None:
         if self.policy not in POLICIES:
@@ -68,6 +71,10 @@ class PPOConfig:
                 raise TrainingError(f"{name} must be at least 1, got {getattr(self, name)}")
         if not self.learning_rate > 0:
             raise TrainingError(f"learning_rate must be positive, got {self.learning_rate}")
+        if self.wire_prior and not self.wire_skip:
+            raise TrainingError("wire_prior needs wire_skip (the prior is that skip's weight)")
+        if not (np.isfinite(self.wire_prior) and self.wire_prior >= 0):
+            raise TrainingError(f"wire_prior must be finite and >= 0, got {self.wire_prior}")
 
 
 @dataclass(frozen=True)
@@ -114,7 +121,12 @@ def build_vec_env(
 
 
 def _policy_kwargs(config: PPOConfig) -> dict[str, Any]:
-    sizes = {"channels": config.channels, "hidden": config.hidden, "wire_skip": config.wire_skip}
+    sizes = {
+        "channels": config.channels,
+        "hidden": config.hidden,
+        "wire_skip": config.wire_skip,
+        "wire_prior": config.wire_prior,
+    }
     return {"features_extractor_kwargs": sizes}
 
 

@@ -18,7 +18,13 @@ from gymnasium import spaces
 import netlists
 from netlists import Design, Netlist, NodeKind, Placement
 from placement_env.grid import Grid
-from placement_env.incremental import position_mask, wire_mask
+from placement_env.incremental import (
+    hpwl_delta,
+    lookahead_mask,
+    position_mask,
+    snapped_position_mask,
+    wire_mask,
+)
 from placement_env.maps import density_map, spread_rectangles
 from placement_env.wirelength import hpwl
 
@@ -236,12 +242,24 @@ class MacroPlacementEnv(gym.Env):
     * ``graph_observation`` (keyword, default False): add the padded macro graph to the
       observation; ``max_edges`` (keyword) pads or truncates it to a fixed size, so that designs
       of one family share an observation space.
+    * ``dead_end_penalty`` (keyword, >= 0): see Rewards.
+    * ``snap`` (keyword, default False): a cell is legal when the macro fits *anywhere* inside it
+      (:func:`~placement_env.incremental.snapped_position_mask`), and the macro goes to the legal
+      centre nearest the cell centre -- abutting a neighbour or the die edge where the centre
+      itself overlaps. Needed for dense floor plans such as TPUv1-v0, where no centre-snapped
+      grid packs the blocks. The ``"hpwl"`` reward then uses the exact HPWL increase at that
+      point (the wire mask observation stays at cell centres).
+    * ``lookahead`` (keyword, default False): keep only the cells after which every later macro
+      still has a legal cell (:func:`~placement_env.incremental.lookahead_mask`; checked one
+      macro at a time, so dead ends become rarer, not impossible). When no cell passes, all
+      legal cells stay allowed. Not combinable with ``snap``.
 
     Raises at construction: :class:`netlists.UnknownDesignError` for an unknown name,
     ``ValueError`` for an unknown ``reward``/``reward_schedule``/``soft_macros``/``order``/
-    ``render_mode``, a negative weight, a ``"proxy"`` reward on a design without ``.plc``
-    settings, a ``"chip"`` reward on a design without timing arcs, a design without movable hard
-    macros, or a grid on which some macro has no legal cell even on the starting canvas.
+    ``render_mode``, a negative weight or penalty, ``snap`` with ``lookahead``, a ``"proxy"``
+    reward on a design without ``.plc`` settings, a ``"chip"`` reward on a design without timing
+    arcs, a design without movable hard macros, or a grid on which some macro has no legal cell
+    even on the starting canvas.
 
     ## Version History
 
@@ -267,7 +285,13 @@ class MacroPlacementEnv(gym.Env):
         graph_observation: bool = False,
         max_edges: int | None = None,
         dead_end_penalty: float = DEAD_END_PENALTY,
+        lookahead: bool = False,
+        snap: bool = False,
     ) -> None:
+        if lookahead and snap:
+            raise ValueError(
+                "lookahead reasons about cell centres; it cannot be combined with snap=True"
+            )
         if not np.isfinite(dead_end_penalty) or dead_end_penalty < 0:
             raise ValueError(f"dead_end_penalty must be finite and >= 0, got {dead_end_penalty!r}")
         self.dead_end_penalty = float(dead_end_penalty)
@@ -347,7 +371,11 @@ class MacroPlacementEnv(gym.Env):
         )
         self._static_features = np.zeros((n, len(MACRO_FEATURES)), dtype=np.float32)
         self._static_features[:, :2] = foot / self._canvas_wh
+        self.lookahead = bool(lookahead)
+        self.snap = bool(snap)
+        self._snapped: np.ndarray | None = None
         self._check_grid_fits()
+        self._pending = self._pending_footprints() if self.lookahead else None
 
         self.action_space = spaces.Discrete(rows * cols)
         grid_box = spaces.Box(0.0, 1.0, shape=(rows, cols), dtype=np.float32)
@@ -406,7 +434,11 @@ class MacroPlacementEnv(gym.Env):
     def _check_grid_fits(self) -> None:
         for i, node in enumerate(self.macros):
             local = int(self._local[i])
-            if not position_mask(self._sub, self._sub_start, local, self.grid).any():
+            if self.snap:
+                fits = snapped_position_mask(self._sub, self._sub_start, local, self.grid)[0]
+            else:
+                fits = position_mask(self._sub, self._sub_start, local, self.grid)
+            if not fits.any():
                 w, h = self._footprints[i]
                 raise ValueError(
                     f"grid {self.grid.rows} x {self.grid.cols} has no legal cell for macro "
@@ -415,6 +447,16 @@ class MacroPlacementEnv(gym.Env):
                     "(no cell centre keeps it inside the die, clear of fixed macros); use a "
                     "finer grid"
                 )
+
+    def _pending_footprints(self) -> list[np.ndarray]:
+        """For each step, one sub-netlist node per distinct footprint among the later macros."""
+        pending: list[np.ndarray] = []
+        seen: dict[tuple[float, float], int] = {}
+        for i in range(len(self.macros) - 1, -1, -1):
+            pending.append(np.array(sorted(seen.values()), dtype=np.int64))
+            # Later macros are placed later: keep the earliest of each footprint.
+            seen[tuple(self._footprints[i])] = int(self._local[i])
+        return pending[::-1]
 
     # -- state -------------------------------------------------------------------------------
 
@@ -432,7 +474,18 @@ class MacroPlacementEnv(gym.Env):
 
     def _compute_masks(self) -> None:
         node = int(self._local[self._step])
-        self._pmask = position_mask(self._sub, self._placement, node, self.grid)
+        if self.snap:
+            self._pmask, self._snapped = snapped_position_mask(
+                self._sub, self._placement, node, self.grid
+            )
+        else:
+            self._pmask = position_mask(self._sub, self._placement, node, self.grid)
+        if self._pending is not None and len(self._pending[self._step]):
+            safe = lookahead_mask(
+                self._sub, self._placement, node, self.grid, self._pending[self._step], self._pmask
+            )
+            if safe.any():  # else no cell keeps every later macro placeable: allow them all
+                self._pmask = safe
         self._wmask = wire_mask(self._sub, self._placement, node, self.grid)
 
     def action_masks(self) -> np.ndarray:
@@ -512,9 +565,13 @@ class MacroPlacementEnv(gym.Env):
         row, col = divmod(cell, self.grid.cols)
         i = self._step
         node = int(self._local[i])
-        centre = np.array([self._xs[col], self._ys[row]])
+        if self.snap:  # the legal centre nearest the cell's, and its exact HPWL increase
+            centre = self._snapped[row, col].copy()
+            self._hpwl += hpwl_delta(self._sub, self._placement, [node], centre[None, :])
+        else:
+            centre = np.array([self._xs[col], self._ys[row]])
+            self._hpwl += float(self._wmask[row, col])
         self._placement = self._placement.with_positions([node], centre[None, :])
-        self._hpwl += float(self._wmask[row, col])
         half = self._footprints[i] / 2
         self._density += (
             spread_rectangles(

@@ -4,10 +4,15 @@
   for the whole grid at once (WireMask-BBO's "wire mask"; MaskPlace's wire channel).
 * :func:`position_mask` -- the grid cells where the macro, centred there, lies inside the die and
   overlaps no placed blocker.
+* :func:`snapped_position_mask` -- the cells that hold at least one legal centre for the macro
+  anywhere inside them (not only at the cell centre), with the legal centre nearest the cell
+  centre: lets a grid policy abut macros exactly in dense floor plans.
+* :func:`lookahead_mask` -- the cells of :func:`position_mask` that leave every macro still to
+  place at least one legal cell (a one-step feasibility look-ahead for dense floor plans).
 * :func:`hpwl_delta` -- the HPWL change of moving, swapping or flipping nodes, recomputing only
   the nets that touch them.
 
-All three are exact and are checked against full recomputation in the tests.
+All of them are exact and are checked against full recomputation in the tests.
 """
 
 from __future__ import annotations
@@ -143,6 +148,165 @@ def position_mask(
         grid.rows, grid.cols, y_first[live], y_stop[live], x_first[live], x_stop[live]
     )
     return fits_y[:, None] & fits_x[None, :] & ~blocked
+
+
+@numba.njit(cache=True)
+def _nearest_legal_in_cells(
+    xs: np.ndarray,
+    ys: np.ndarray,
+    legal: np.ndarray,
+    col_first: np.ndarray,
+    col_stop: np.ndarray,
+    row_first: np.ndarray,
+    row_stop: np.ndarray,
+    centre_x: np.ndarray,
+    centre_y: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - jitted
+    """Per cell, the legal lattice point inside it nearest its centre (squared distance)."""
+    rows, cols = len(row_first), len(col_first)
+    found = np.zeros((rows, cols), dtype=np.bool_)
+    where = np.zeros((rows, cols, 2))
+    for r in range(rows):
+        for c in range(cols):
+            best = np.inf
+            for iy in range(row_first[r], row_stop[r]):
+                dy = (ys[iy] - centre_y[r]) ** 2
+                if dy >= best:
+                    continue
+                for ix in range(col_first[c], col_stop[c]):
+                    if legal[iy, ix]:
+                        d = dy + (xs[ix] - centre_x[c]) ** 2
+                        if d < best:
+                            best = d
+                            where[r, c, 0] = xs[ix]
+                            where[r, c, 1] = ys[iy]
+                            found[r, c] = True
+    return found, where
+
+
+def snapped_position_mask(
+    netlist: Netlist,
+    placement: Placement,
+    node: int,
+    grid: Grid,
+    blockers: tuple[NodeKind, ...] = (NodeKind.HARD_MACRO,),
+) -> tuple[np.ndarray, np.ndarray]:
+    """Legal cells when the macro may sit anywhere inside the cell, and where it then goes.
+
+    A cell is legal when some centre in its closed square keeps ``node`` inside the die and off
+    every placed blocker (positive-area overlap, as in :func:`position_mask`); the macro then
+    goes to the legal centre nearest the cell centre. That point lies on a lattice: its x is the
+    cell centre, a cell edge, a die limit or a position abutting a blocker's left or right side
+    (y likewise), so checking the lattice is exact. Cells whose centres are legal keep them.
+
+    Returns:
+        ``(mask, centres)``: (rows, cols) bool and (rows, cols, 2) the snapped centre of each
+        legal cell (microns; zeros elsewhere).
+    """
+    placement.check_matches(netlist)
+    width, height = placement.footprints(netlist, np.array([node]))[0]
+    canvas = netlist.canvas
+    low = np.array([canvas.x_min + width / 2, canvas.y_min + height / 2])
+    high = np.array([canvas.x_max - width / 2, canvas.y_max - height / 2])
+    of_kind = np.isin(netlist.node_kinds, [int(k) for k in blockers])
+    chosen = np.flatnonzero(placement.placed & of_kind)
+    chosen = chosen[chosen != node]
+    centres = placement.positions[chosen]
+    reach = (placement.footprints(netlist, chosen) + np.array([width, height])) / 2
+    live = (reach > 0).all(axis=1)  # a zero-size pair blocks nothing
+    centres, reach = centres[live], reach[live]
+    cell_centres = grid.cell_centres()
+    edges = (
+        grid.x0 + np.arange(grid.cols + 1) * (grid.width / grid.cols),
+        grid.y0 + np.arange(grid.rows + 1) * (grid.height / grid.rows),
+    )
+    lattice, firsts, stops = [], [], []
+    for axis in (0, 1):
+        points = np.concatenate(
+            (
+                cell_centres[axis],
+                edges[axis],
+                [low[axis], high[axis]],
+                centres[:, axis] - reach[:, axis],
+                centres[:, axis] + reach[:, axis],
+            )
+        )
+        eps = 1e-9 * max(canvas.width, canvas.height, 1.0)
+        points = np.unique(points[(points >= low[axis] - eps) & (points <= high[axis] + eps)])
+        lattice.append(points)
+        firsts.append(np.searchsorted(points, edges[axis][:-1], side="left"))
+        stops.append(np.searchsorted(points, edges[axis][1:], side="right"))
+    xs, ys = lattice
+    # Blocked lattice points lie strictly inside a blocker's reach (open intervals).
+    blocked = _paint_rectangles(
+        len(ys),
+        len(xs),
+        np.searchsorted(ys, centres[:, 1] - reach[:, 1], side="right"),
+        np.searchsorted(ys, centres[:, 1] + reach[:, 1], side="left"),
+        np.searchsorted(xs, centres[:, 0] - reach[:, 0], side="right"),
+        np.searchsorted(xs, centres[:, 0] + reach[:, 0], side="left"),
+    )
+    return _nearest_legal_in_cells(
+        xs, ys, ~blocked, firsts[0], stops[0], firsts[1], stops[1], *cell_centres
+    )
+
+
+def _blocked_ranges(centres: np.ndarray, reach: float) -> tuple[np.ndarray, np.ndarray]:
+    """Index ranges [first, stop) of the cell centres strictly within ``reach`` of each centre
+    (the same open intervals, and the same binary search, as :func:`position_mask`)."""
+    first = np.searchsorted(centres, centres - reach, side="right")
+    stop = np.searchsorted(centres, centres + reach, side="left")
+    if reach <= 0:  # a zero-size pair blocks nothing
+        stop = first
+    return first, np.maximum(stop, first)
+
+
+def lookahead_mask(
+    netlist: Netlist,
+    placement: Placement,
+    node: int,
+    grid: Grid,
+    pending: np.ndarray,
+    mask: np.ndarray | None = None,
+) -> np.ndarray:
+    """(rows, cols) bool: the cells of ``node``'s position mask after which every node of
+    ``pending`` still has a legal cell.
+
+    Placing ``node`` at a cell forbids, for a pending macro, the cells strictly inside their
+    Minkowski sum -- an index rectangle around that cell. A pending macro stays placeable when its
+    current position mask has a legal cell outside that rectangle; counting the legal cells inside
+    every such rectangle at once with a 2-D prefix sum makes the check O(cells) per distinct
+    pending footprint. It is necessary, not sufficient: pending macros are checked one at a time,
+    not for a joint packing.
+
+    Args:
+        netlist: The design.
+        placement: The current partial placement (``node`` and ``pending`` unplaced).
+        node: The node about to be placed (in its current orientation).
+        grid: The action grid.
+        pending: Nodes still to place after ``node``; one per distinct footprint is enough.
+        mask: ``node``'s :func:`position_mask`, when already computed.
+    """
+    if mask is None:
+        mask = position_mask(netlist, placement, node, grid)
+    xs, ys = grid.cell_centres()
+    sizes = placement.footprints(netlist, np.array([node]))[0]
+    result = mask.copy()
+    for other in np.asarray(pending, dtype=np.int64):
+        if not result.any():
+            break
+        theirs = position_mask(netlist, placement, int(other), grid)
+        other_size = placement.footprints(netlist, np.array([other]))[0]
+        x0, x1 = _blocked_ranges(xs, (sizes[0] + other_size[0]) / 2)
+        y0, y1 = _blocked_ranges(ys, (sizes[1] + other_size[1]) / 2)
+        prefix = np.zeros((grid.rows + 1, grid.cols + 1), dtype=np.int64)
+        prefix[1:, 1:] = theirs.cumsum(axis=0).cumsum(axis=1)
+        inside = (
+            prefix[np.ix_(y1, x1)] - prefix[np.ix_(y0, x1)] - prefix[np.ix_(y1, x0)]
+            + prefix[np.ix_(y0, x0)]
+        )
+        result &= inside < prefix[-1, -1]
+    return result
 
 
 def touching_nets(netlist: Netlist, nodes: np.ndarray | list[int]) -> np.ndarray:

@@ -1,21 +1,25 @@
 """Benchmark PPO against the random and greedy baselines, and pre-training against scratch.
 
-Runs one process at a time (the machine's cores are shared), one torch thread:
+Runs one process at a time (the machine's cores are shared), one torch thread; ``--only``
+picks parts, so that two parts can run as two processes:
 
-* ``tpu``: ``TPUv1-v0`` (the TPUv1-like chip) with the ``"hpwl"`` cost on a 48 x 48 grid (the
-  ``"chip"`` cost rewards stopping early, see the report): PPO for ``--minutes`` per seed vs
-  ``env-random`` / ``env-greedy`` (policies in the same env) and the registry's random /
-  greedy placers, all scored with the env's cost.
-* ``ibm01``: ``ICCAD04-ibm01-v0`` on a 32 x 32 grid, protocol MH (the reported metric is the
-  macro HPWL, :func:`placement_env.wirelength.macro_hpwl`): PPO's final policy decoded by the
-  ``"ppo"`` placer with ``context="macros"`` (dead ends completed greedily; without and with the
-  clean-up pass) vs the random and greedy placers.
-* ``finetune``: the graph policy pre-trained on ibm01 (the ``ibm01`` seed-0 model) fine-tuned
-  on the unseen ibm03, vs training from scratch on ibm03, for the same wall-clock budget.
+* ``tpu``: ``TPUv1-v0`` (the TPUv1-like chip) with the ``"hpwl"`` cost on a 16 x 16 grid with
+  ``snap=True`` (a macro may sit anywhere in its cell, abutting its neighbours: the die is 79 %
+  full and no centre-snapped grid packs it) and ``dead_end_penalty=50``. PPO for ``--minutes``
+  per seed, decoded by the ``"ppo"`` placer (greedy rollout alone, and best of it and
+  ``--samples`` sampled ones), against the registry's random and greedy placers and the env's
+  own random / greedy policies, all scored with the env's HPWL cost.
+* ``ibm01``: ``ICCAD04-ibm01-v0`` on a 64 x 64 grid, protocol MH (the reported metric is the
+  macro HPWL, :func:`placement_env.wirelength.macro_hpwl`). The policy starts from the greedy
+  prior (``wire_skip``, ``wire_prior=100``); the untrained prior is decoded too, so what PPO
+  adds is visible.
+* ``finetune``: the ibm01 policy of each seed fine-tuned on the unseen ibm03 against the same
+  training from scratch (same prior, same seed) for ``--finetune-steps`` env steps each.
 
-Writes ``bench.md`` (tables) and ``bench.json`` under ``--out``.
+Writes ``bench.md`` (tables) and ``bench.json`` under ``--out`` (``bench_<part>.*`` with one
+part).
 
-    python scripts/bench_ppo.py --minutes 3 --seeds 3 --out bench_ppo_out
+    python scripts/bench_ppo.py --minutes 7 --seeds 3 --only tpu --out bench_ppo_out
 """
 
 from __future__ import annotations
@@ -40,6 +44,10 @@ from agents.rl_env import EnvOptions, make_raw_env, placement_cost  # noqa: E402
 from placement_env.wirelength import macro_hpwl  # noqa: E402
 
 STEPS = 10**7  # the wall-clock limit ends every run
+TPU_ENV = {"snap": True, "dead_end_penalty": 50}
+TPU_GRID = 16
+IBM_GRID = 64
+WIRE_PRIOR = 100.0
 
 
 def _fmt(values: list[float]) -> str:
@@ -51,124 +59,134 @@ def _fmt(values: list[float]) -> str:
     return f"{statistics.fmean(values):.5g} ± {statistics.stdev(values):.2g}"
 
 
-def bench_tpu(out: Path, seeds: list[int], minutes: float) -> tuple[list[str], dict]:
-    rows, data = [], {"ppo": []}
+def _env_args(kwargs: dict) -> tuple[str, ...]:
+    return tuple(f"{k}={json.dumps(v)}" for k, v in kwargs.items())
+
+
+def _decode(model: Path, design, seed: int, samples: int, env_kwargs: dict | None = None):
+    """The ``"ppo"`` placer on a checkpoint: greedy rollout plus ``samples`` sampled ones."""
+    placer = make_placer("ppo", checkpoint=model, cleanup=False, context="macros",
+                         samples=samples, env_kwargs=env_kwargs)  # fmt: skip
+    return placer.place(design, np.random.default_rng(seed), Budget(evaluations=samples + 1))
+
+
+def _completion(results) -> str:
+    done = sum(bool(r.extra["rl_complete"]) for r in results)
+    how = sorted({n for r in results for n in r.stats.notes if n.startswith("completed_by")})
+    return f"{done}/{len(results)} complete rollouts" + (f"; {', '.join(how)}" if how else "")
+
+
+def _untrained(path: Path, options: EnvOptions, seed: int, wire_prior: float) -> Path:
+    """Saves the policy PPO starts from (same seed and prior) as a checkpoint."""
+    from stable_baselines3.common.vec_env import DummyVecEnv
+
+    from agents.ppo_training import PPOConfig, new_model
+    from agents.rl_env import make_env
+
+    config = PPOConfig("gnn", wire_skip=wire_prior > 0, wire_prior=wire_prior)
+    new_model(config, DummyVecEnv([lambda: make_env(options)]), seed).save(path)
+    return path
+
+
+def bench_tpu(out: Path, seeds: list[int], minutes: float, samples: int):
+    data: dict = {"ppo": []}
     for seed in seeds:
-        summary = train(Args(design=("TPUv1",), grid=48, reward="hpwl", timesteps=STEPS,
-                             max_minutes=minutes,
+        summary = train(Args(design=("TPUv1",), grid=TPU_GRID, reward="hpwl",
+                             env_arg=_env_args(TPU_ENV), timesteps=STEPS, max_minutes=minutes,
                              seed=seed, out=str(out / f"tpu_s{seed}"), eval_every=1000,
                              progress=False))  # fmt: skip
         data["ppo"].append(summary)
-    env = make_raw_env(EnvOptions("TPUv1", reward="hpwl", grid=48))
-    runs = run_baselines(env, seeds, ("env-random", "env-greedy"))
-    lines = ["| method | HPWL cost (mean ± std) | complete | f_max MHz (complete ones) | note |",
-             "|---|---|---|---|---|"]  # fmt: skip
-    for name in ("env-random", "env-greedy"):
-        mine = [r for r in runs if r.name == name]
-        note = next((r.note for r in mine if r.note), "")
-        done = f"{sum(r.complete for r in mine)}/{len(mine)}"
-        lines.append(f"| {name} (grid 48) | {_fmt([r.cost for r in mine])} | {done} | - | {note} |")
-        data[name] = [r.__dict__ for r in mine]
+    env = make_raw_env(EnvOptions("TPUv1", reward="hpwl", grid=TPU_GRID, env_kwargs=TPU_ENV))
+    lines = ["| method | HPWL cost (mean ± std) | note |", "|---|---|---|"]
 
-    def scored(placements: list, label: str, note: str) -> None:
-        costs = [placement_cost(env, p) for p in placements]
-        fmax = [env.chip_cost(p)["chip_fmax_mhz"] for p in placements]
-        lines.append(f"| {label} | {_fmt(costs)} | {len(costs)}/{len(costs)} | {_fmt(fmax)} | "
-                     f"{note} |")  # fmt: skip
-        data[label] = {"costs": costs, "fmax_mhz": fmax}
+    def row(label: str, costs: list[float], note: str) -> None:
+        lines.append(f"| {label} | {_fmt(costs)} | {note} |")
+        data[label] = costs
 
     for name in ("random", "greedy"):
         placements = [make_placer(name, context="macros").place(
             env.design, np.random.default_rng(s), Budget(evaluations=300)).placement
             for s in seeds]  # fmt: skip
-        scored(placements, f"{name} placer", "grid 64 (+ legaliser where it dead-ends)")
-    for key, label in (("final", "PPO final policy (greedy rollout)"),
-                       ("best", "PPO best evaluated placement")):  # fmt: skip
-        costs = [s["designs"]["TPUv1"][f"{key}_cost"] for s in data["ppo"]]
-        done = sum(s["designs"]["TPUv1"][f"{key}_complete"] for s in data["ppo"])
-        steps = _fmt([s["timesteps"] for s in data["ppo"]])
-        secs = _fmt([s["train_seconds"] for s in data["ppo"]])
-        lines.append(f"| {label} | {_fmt(costs)} | {done}/{len(costs)} | - | env cost incl. "
-                     f"dead-end penalty; {steps} steps in {secs} s |")  # fmt: skip
-    for cleanup in (False, True):
-        results = [make_placer("ppo", checkpoint=out / f"tpu_s{s}" / "model.zip",
-                               cleanup=cleanup, context="macros", samples=0).place(
-                       env.design, np.random.default_rng(s), Budget(evaluations=1))
+        row(f"{name} placer", [placement_cost(env, p) for p in placements],
+            "grid 64 (+ legaliser where the grid dead-ends)")  # fmt: skip
+    runs = run_baselines(env, seeds, ("env-random", "env-greedy"))
+    for name in ("env-random", "env-greedy"):
+        mine = [r for r in runs if r.name == name]
+        row(f"{name} (grid {TPU_GRID}, snap)", [r.cost for r in mine],
+            f"{sum(r.complete for r in mine)}/{len(mine)} complete; env cost incl. penalty")
+    for n, label in ((0, "PPO, greedy rollout"), (samples, f"PPO, best of 1 + {samples} sampled")):
+        results = [_decode(out / f"tpu_s{s}" / "model.zip", env.design, s, n, TPU_ENV)
                    for s in seeds]  # fmt: skip
-        how = sorted({n for r in results for n in r.stats.notes if n.startswith("completed_by")})
-        label = "PPO final policy, completed" + (" + clean-up" if cleanup else "")
-        scored([r.placement for r in results], label, ", ".join(how) or "complete rollouts")
-    rows += lines
-    return rows, data
-
-
-def _mh_of_model(model: Path, design, seed: int, cleanup: bool) -> tuple[float, list[str]]:
-    placer = make_placer("ppo", checkpoint=model, cleanup=cleanup, context="macros", samples=0)
-    result = placer.place(design, np.random.default_rng(seed), Budget(evaluations=1))
-    return macro_hpwl(design.netlist, result.placement), list(result.stats.notes)
-
-
-def bench_ibm01(out: Path, seeds: list[int], minutes: float) -> tuple[list[str], dict]:
-    design = netlists.load("ibm01")
-    data: dict = {"ppo": [], "ppo_mh": [], "ppo_cleanup_mh": [], "notes": []}
-    for seed in seeds:
-        run = out / f"ibm01_s{seed}"
-        summary = train(Args(design=("ICCAD04-ibm01-v0",), grid=32, timesteps=STEPS,
-                             max_minutes=minutes, seed=seed, out=str(run), eval_every=2000,
-                             eval_samples=2, progress=False))  # fmt: skip
-        data["ppo"].append(summary)
-        mh, notes = _mh_of_model(run / "model.zip", design, seed, cleanup=False)
-        data["ppo_mh"].append(mh)
-        data["notes"].append(notes)
-        data["ppo_cleanup_mh"].append(_mh_of_model(run / "model.zip", design, seed, True)[0])
-    base = {}
-    for name in ("random", "greedy"):
-        base[name] = [
-            macro_hpwl(design.netlist, make_placer(name, context="macros").place(
-                design, np.random.default_rng(s), Budget(evaluations=300)).placement)
-            for s in seeds
-        ]  # fmt: skip
-    data.update(base)
-    label = "ICCAD04-ibm01"
-    complete = sum(s["designs"][label]["final_complete"] for s in data["ppo"])
-    lines = ["| method | macro HPWL (MH, mean ± std) | note |", "|---|---|---|",
-             f"| random placer | {_fmt(base['random'])} | grid 64 |",
-             f"| greedy placer | {_fmt(base['greedy'])} | grid 64, deterministic |",
-             f"| PPO final policy | {_fmt(data['ppo_mh'])} | grid 32; {complete}/{len(seeds)} "
-             "rollouts complete, rest completed greedily |",
-             f"| PPO final policy + clean-up | {_fmt(data['ppo_cleanup_mh'])} | one sweep of "
-             "best-cell moves on grid 64 |",
-             f"| (PPO steps / train s) | {_fmt([s['timesteps'] for s in data['ppo']])} / "
-             f"{_fmt([s['train_seconds'] for s in data['ppo']])} | |"]  # fmt: skip
+        row(label, [placement_cost(env, r.placement) for r in results], _completion(results))
+    steps = _fmt([s["timesteps"] for s in data["ppo"]])
+    secs = _fmt([s["train_seconds"] for s in data["ppo"]])
+    lines.append(f"| (PPO steps / train s) | {steps} / {secs} | |")
     return lines, data
 
 
-def bench_finetune(out: Path, minutes: float, pretrained: Path) -> tuple[list[str], dict]:
+def bench_ibm01(out: Path, seeds: list[int], minutes: float, samples: int):
+    design = netlists.load("ibm01")
+    data: dict = {"ppo": []}
+    options = EnvOptions("ICCAD04-ibm01-v0", grid=IBM_GRID)
+    for seed in seeds:
+        summary = train(Args(design=("ICCAD04-ibm01-v0",), grid=IBM_GRID, wire_skip=True,
+                             wire_prior=WIRE_PRIOR, timesteps=STEPS, max_minutes=minutes,
+                             seed=seed, out=str(out / f"ibm01_s{seed}"), eval_every=2000,
+                             eval_samples=2, progress=False))  # fmt: skip
+        data["ppo"].append(summary)
+        _untrained(out / f"ibm01_prior_s{seed}.zip", options, seed, WIRE_PRIOR)
+    lines = ["| method | macro HPWL (MH, mean ± std) | note |", "|---|---|---|"]
+
+    def row(label: str, values: list[float], note: str) -> None:
+        lines.append(f"| {label} | {_fmt(values)} | {note} |")
+        data[label] = values
+
+    for name in ("random", "greedy"):
+        row(f"{name} placer", [macro_hpwl(design.netlist, make_placer(name, context="macros")
+                                          .place(design, np.random.default_rng(s),
+                                                 Budget(evaluations=300)).placement)
+                               for s in seeds], "grid 64")  # fmt: skip
+    for model, who in (("ibm01_prior_s{s}.zip", "untrained prior"),
+                       ("ibm01_s{s}/model.zip", "PPO")):  # fmt: skip
+        for n, how in ((0, "greedy rollout"), (samples, f"best of 1 + {samples} sampled")):
+            results = [_decode(out / model.format(s=s), design, s, n) for s in seeds]
+            row(f"{who}, {how}", [macro_hpwl(design.netlist, r.placement) for r in results],
+                _completion(results))
+    steps = _fmt([s["timesteps"] for s in data["ppo"]])
+    secs = _fmt([s["train_seconds"] for s in data["ppo"]])
+    lines.append(f"| (PPO steps / train s) | {steps} / {secs} | |")
+    return lines, data
+
+
+def bench_finetune(out: Path, seeds: list[int], steps: int):
     design = netlists.load("ibm03")
-    data = {}
-    for name, init in (("scratch", None), ("fine-tuned from ibm01", str(pretrained))):
-        run = out / f"ibm03_{name.split()[0]}"
-        summary = train(Args(design=("ICCAD04-ibm03-v0",), grid=32, timesteps=STEPS,
-                             max_minutes=minutes, seed=0, out=str(run), init_from=init,
-                             eval_every=2000, eval_samples=2, progress=False))  # fmt: skip
-        zero_shot = None
-        if init:
-            zero_shot = _mh_of_model(pretrained, design, 0, cleanup=False)[0]
-        mh = _mh_of_model(run / "model.zip", design, 0, cleanup=False)[0]
-        data[name] = {"summary": summary, "mh": mh, "zero_shot_mh": zero_shot}
+    data: dict = {}
+    for name in ("scratch", "fine-tuned from ibm01"):
+        data[name] = {"mh": [], "final_cost": []}
+        for seed in seeds:
+            pretrained = out / f"ibm01_s{seed}" / "model.zip"
+            if not pretrained.is_file():
+                raise SystemExit(f"finetune needs {pretrained}: run the ibm01 part first")
+            run = out / f"ibm03_{name.split()[0]}_s{seed}"
+            init = str(pretrained) if name != "scratch" else None
+            summary = train(Args(design=("ICCAD04-ibm03-v0",), grid=IBM_GRID, wire_skip=True,
+                                 wire_prior=WIRE_PRIOR, timesteps=steps, seed=seed,
+                                 out=str(run), init_from=init, eval_every=10**9,
+                                 progress=False))  # fmt: skip
+            data[name]["final_cost"].append(summary["designs"]["ICCAD04-ibm03"]["final_cost"])
+            result = _decode(run / "model.zip", design, seed, 0)
+            data[name]["mh"].append(macro_hpwl(design.netlist, result.placement))
+    zero = [macro_hpwl(design.netlist, _decode(out / f"ibm01_s{s}" / "model.zip", design, s,
+                                                0).placement) for s in seeds]  # fmt: skip
     greedy = macro_hpwl(design.netlist, make_placer("greedy", context="macros").place(
         design, None, Budget(evaluations=1)).placement)  # fmt: skip
-    label = "ICCAD04-ibm03"
-    lines = ["| ibm03 (unseen) | env cost: final / best | macro HPWL (final policy) | steps |",
-             "|---|---|---|---|"]  # fmt: skip
+    lines = [f"| ibm03 (unseen), {steps} steps each | env cost, greedy rollout | macro HPWL |",
+             "|---|---|---|"]  # fmt: skip
     for name, row in data.items():
-        d = row["summary"]["designs"][label]
-        lines.append(f"| {name} | {d['final_cost']:.5g} / {d['best_cost']:.5g} | "
-                     f"{row['mh']:.5g} | {row['summary']['timesteps']} |")  # fmt: skip
-    tuned = data["fine-tuned from ibm01"]
-    lines.append(f"| ibm01 policy zero-shot | - | {tuned['zero_shot_mh']:.5g} | 0 |")
-    lines.append(f"| greedy placer | - | {greedy:.5g} | - |")
-    data["greedy_mh"] = greedy
+        lines.append(f"| {name} | {_fmt(row['final_cost'])} | {_fmt(row['mh'])} |")
+    lines.append(f"| ibm01 policy zero-shot | - | {_fmt(zero)} |")
+    lines.append(f"| greedy placer | - | {greedy:.5g} |")
+    data["zero_shot_mh"], data["greedy_mh"] = zero, greedy
     return lines, data
 
 
@@ -176,33 +194,39 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--minutes", type=float, default=3.0, help="training per run")
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--first-seed", type=int, default=0, help="seeds run from this one")
+    parser.add_argument("--samples", type=int, default=8, help="sampled rollouts when decoding")
+    parser.add_argument("--finetune-steps", type=int, default=3000, help="env steps per run")
     parser.add_argument("--only", nargs="+", default=["tpu", "ibm01", "finetune"])
     parser.add_argument("--out", default="bench_ppo_out")
     args = parser.parse_args(argv)
+    unknown = set(args.only) - {"tpu", "ibm01", "finetune"}
+    if unknown:
+        parser.error(f"unknown part(s) {sorted(unknown)}; choose tpu, ibm01, finetune")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    seeds = list(range(args.seeds))
+    stem = f"bench_{args.only[0]}" if len(args.only) == 1 else "bench"
+    if args.first_seed:
+        stem += f"_from{args.first_seed}"
+    seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     report, data = [], {}
     for part in args.only:
         start = time.perf_counter()
         if part == "tpu":
-            lines, data[part] = bench_tpu(out, seeds, args.minutes)
-            title = f"TPUv1-v0, grid 48, HPWL cost, {args.minutes:g} min PPO per seed"
+            lines, data[part] = bench_tpu(out, seeds, args.minutes, args.samples)
+            title = (f"TPUv1-v0, grid {TPU_GRID} (snap), HPWL cost, {args.minutes:g} min PPO "
+                     f"per seed, {args.seeds} seeds")  # fmt: skip
         elif part == "ibm01":
-            lines, data[part] = bench_ibm01(out, seeds, args.minutes)
-            title = f"ICCAD04 ibm01, protocol MH, grid 32, {args.minutes:g} min PPO per seed"
-        elif part == "finetune":
-            pretrained = out / "ibm01_s0" / "model.zip"
-            if not pretrained.is_file():
-                parser.error(f"finetune needs {pretrained}: run the ibm01 part first (same --out)")
-            lines, data[part] = bench_finetune(out, args.minutes, pretrained)
-            title = f"Pre-train on ibm01, fine-tune on ibm03, {args.minutes:g} min each"
+            lines, data[part] = bench_ibm01(out, seeds, args.minutes, args.samples)
+            title = (f"ICCAD04 ibm01, protocol MH, grid {IBM_GRID}, {args.minutes:g} min PPO "
+                     f"per seed, {args.seeds} seeds")  # fmt: skip
         else:
-            parser.error(f"unknown part {part!r}; choose tpu, ibm01, finetune")
+            lines, data[part] = bench_finetune(out, seeds, args.finetune_steps)
+            title = f"Pre-train on ibm01, fine-tune on ibm03 vs scratch, {args.seeds} seeds"
         wall = time.perf_counter() - start
         report += [f"### {title} (wall {wall / 60:.1f} min)", "", *lines, ""]
-        (out / "bench.md").write_text("\n".join(report))
-        (out / "bench.json").write_text(json.dumps(data, indent=2, default=str))
+        (out / f"{stem}.md").write_text("\n".join(report))
+        (out / f"{stem}.json").write_text(json.dumps(data, indent=2, default=str))
         print("\n".join(report), flush=True)
     return 0
 

@@ -76,6 +76,7 @@ class Args:
     learning_rate: float = 3e-4
     ent_coef: float = 0.01
     wire_skip: bool = False
+    wire_prior: float = 0.0  # > 0: the wire skip starts at -wire_prior x wire mask (greedy prior)
     eval_every: int = 2_000
     eval_samples: int = 4
     checkpoint_every: int = 10_000
@@ -107,6 +108,7 @@ class Args:
             learning_rate=self.learning_rate,
             ent_coef=self.ent_coef,
             wire_skip=self.wire_skip,
+            wire_prior=self.wire_prior,
         )
 
     def env_kwargs(self) -> dict:
@@ -137,6 +139,7 @@ HELP = {
     "resume": "continue training this checkpoint on the same designs",
     "init_from": "start from this checkpoint's weights (pre-train, then fine-tune)",
     "wire_skip": "policy head with a linear skip over the raw grid channels (greedier)",
+    "wire_prior": "with --wire-skip: start that skip at -B x the wire mask (a greedy prior)",
     "eval_every": "evaluate (greedy + sampled rollouts) every N env steps",
     "eval_samples": "sampled rollouts per evaluation and design",
     "checkpoint_every": "save a checkpoint every N env steps",
@@ -164,7 +167,8 @@ def parse_args(argv: list[str] | None = None) -> Args:
             kind = {"timesteps": int, "n_envs": int, "seed": int, "grid": int, "threads": int,
                     "n_steps": int, "batch_size": int, "n_epochs": int, "eval_every": int,
                     "eval_samples": int, "checkpoint_every": int, "learning_rate": float,
-                    "ent_coef": float, "max_minutes": float}.get(f.name, str)  # fmt: skip
+                    "ent_coef": float, "max_minutes": float,
+                    "wire_prior": float}.get(f.name, str)  # fmt: skip
             parser.add_argument(flag, type=kind, default=default, help=text)
     ns = vars(parser.parse_args(argv))
     try:
@@ -379,6 +383,7 @@ def train(args: Args) -> dict:
         writer.writerows(evaluator.curve)
     summary = {
         "args": asdict(args),
+        "env_kwargs": args.env_kwargs(),
         "seeding": seeding,
         "device": device,
         "timesteps": int(model.num_timesteps) - start_steps,

@@ -223,3 +223,32 @@ def test_train__resume_continues_and_init_from_fine_tunes_on_another_design(trai
     with pytest.raises(TrainingError, match="--init-from"):
         script.train(script.Args(design=("n30",), resume=str(path), out=str(tmp_path / "x"),
                                  **small))  # fmt: skip
+
+
+def test_wire_prior__untrained_policy_picks_the_least_wire_legal_cell():
+    config = PPOConfig(**{**SMALL.__dict__, "wire_skip": True, "wire_prior": 100.0})
+    model = new_model(config, _vec("ibm01"), 0)
+    obs, masks = _obs_batch(make_env(EnvOptions("ibm01", grid=GRID)), size=4)
+    logits = model.policy.cell_logits(obs).detach().numpy()
+    wire = obs["wire_mask"].numpy().reshape(len(masks), -1)
+    for i, mask in enumerate(masks[1:], start=1):  # after the first macro the wire mask varies
+        assert np.ptp(wire[i][mask]) > 0
+        chosen = int(np.argmax(np.where(mask, logits[i], -np.inf)))
+        assert wire[i][chosen] == pytest.approx(wire[i][mask].min(), abs=1e-6)
+    plain = _model("gnn", wire_skip=True).policy.cell_logits(obs).detach().numpy()
+    assert np.allclose(plain, plain[:, :1])  # without the prior the first policy is uniform
+
+
+def test_wire_prior__needs_the_wire_skip():
+    with pytest.raises(TrainingError, match="wire_skip"):
+        PPOConfig(wire_prior=10.0)
+    with pytest.raises(TrainingError, match="wire_prior"):
+        PPOConfig(wire_skip=True, wire_prior=-1.0)
+
+
+def test_ppo_placer__runs_a_checkpoint_in_a_snapping_env(trained):
+    _, path = trained
+    design = netlists.load("n10")
+    placer = make_placer("ppo", checkpoint=path, cleanup=False, env_kwargs={"snap": True})
+    result = placer.place(design, np.random.default_rng(0), Budget(evaluations=3))
+    _check_legal_complete(design, result.placement)

@@ -346,6 +346,7 @@ def test_grid_too_coarse_for_largest_macro__raises_value_error():
         ({"soft_macros": "bogus"}, "unknown soft_macros"),
         ({"w_wns": -1.0}, "w_wns"),
         ({"dead_end_penalty": -1.0}, "dead_end_penalty"),
+        ({"snap": True, "lookahead": True}, "lookahead"),
     ],
 )
 def test_bad_arguments__raise_value_error(kwargs, match):
@@ -513,3 +514,61 @@ def test_dead_end_penalty__scales_the_early_end_cost():
         costs[penalty] = info["penalty"]
     assert costs[10.0] == pytest.approx(10 * costs[1.0])
     assert costs[1.0] > 0
+
+
+@pytest.mark.parametrize("options", [{"snap": True}, {"lookahead": True}])
+@pytest.mark.parametrize("design", ["n30", "ami33", "ibm01"])
+def test_snap_and_lookahead__legal_rollouts_and_return_is_minus_cost(design, options):
+    env = MacroPlacementEnv(netlist=design, grid=16, **options)
+    for seed in range(2):
+        total, info, steps = rollout(env, seed)
+        assert total == pytest.approx(-info["cost"], rel=1e-9, abs=1e-12)
+        placement = env.placement
+        report = check_legality(env.netlist, placement, allow_unplaced=info["dead_end"])
+        assert report.n_overlapping_pairs == 0 and report.n_out_of_die == 0
+        assert shapely_legal(env.netlist, placement)
+        assert info["hpwl"] == pytest.approx(hpwl(env.netlist, placement), rel=1e-9)
+
+
+def _complete_rate(env: MacroPlacementEnv, episodes: int) -> float:
+    done = [rollout(env, seed)[1]["n_placed"] == len(env.macros) for seed in range(episodes)]
+    return sum(done) / episodes
+
+
+def test_snap__packs_the_dense_tpu_v1_die_that_cell_centres_cannot():
+    # The TPUv1 die is 79% full; its two 11 mm tall blocks fit side by side between the PHYs
+    # with 0.3 mm to spare, which no centre-snapped grid resolves.
+    plain = gym.make("placement_env/TPUv1-v0", reward="hpwl", grid=16).unwrapped
+    snapped = gym.make("placement_env/TPUv1-v0", reward="hpwl", grid=16, snap=True).unwrapped
+    assert _complete_rate(plain, 20) == 0.0
+    assert _complete_rate(snapped, 20) >= 0.1
+    ends = [rollout(snapped, seed)[1] for seed in range(20)]
+    full = next(i for i in ends if i["n_placed"] == len(snapped.macros))
+    assert full["penalty"] == 0.0
+
+
+def test_lookahead__keeps_the_next_big_tpu_block_placeable():
+    plain = gym.make("placement_env/TPUv1-v0", reward="hpwl", grid=48).unwrapped
+    ahead = gym.make("placement_env/TPUv1-v0", reward="hpwl", grid=48, lookahead=True).unwrapped
+    plain.reset()
+    ahead.reset()
+    first, safe = plain.action_masks(), ahead.action_masks()
+    assert safe.sum() < first.sum() and not (safe & ~first).any()
+    # Every cell the look-ahead keeps leaves the second block (mxu) a legal cell.
+    for cell in np.flatnonzero(safe):
+        ahead.reset()
+        _, _, terminated, _, info = ahead.step(int(cell))
+        assert not info["dead_end"] and ahead.action_masks().any()
+
+
+def test_snap__every_step_pays_the_exact_hpwl_increase():
+    env = MacroPlacementEnv(netlist="ami33", grid=8, snap=True)
+    env.reset(seed=0)
+    rng = np.random.default_rng(0)
+    previous, done = 0.0, False
+    while not done:
+        _, reward, done, _, info = env.step(int(rng.choice(np.flatnonzero(env.action_masks()))))
+        cost = info["cost"] if done else hpwl(env.netlist, env.placement) / env.hpwl_scale
+        if not done or not info["penalty"]:
+            assert reward == pytest.approx(previous - cost, rel=1e-9, abs=1e-12)
+        previous = cost

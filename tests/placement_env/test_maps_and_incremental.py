@@ -10,7 +10,13 @@ import pytest
 import netlists
 from netlists import NodeKind, Orientation, Placement
 from placement_env.grid import Grid
-from placement_env.incremental import hpwl_delta, position_mask, wire_mask
+from placement_env.incremental import (
+    hpwl_delta,
+    lookahead_mask,
+    position_mask,
+    snapped_position_mask,
+    wire_mask,
+)
 from placement_env.maps import density_map, rudy_map, top_fraction_mean
 from placement_env.wirelength import hpwl
 
@@ -193,3 +199,112 @@ def test_hpwl_delta__move_swap_and_flip_match_full_recomputation(name, rng):
         want = hpwl(netlist, after) - before
         got = hpwl_delta(netlist, placement, nodes, positions, orientations)
         assert got == pytest.approx(want, rel=1e-9, abs=1e-6)
+
+
+def _legal_centre(netlist, placement, node, x, y, tol=1e-6):
+    """Naive: ``node`` centred at (x, y) is inside the die and overlaps no placed hard macro."""
+    w, h = placement.footprints(netlist, np.array([node]))[0]
+    canvas = netlist.canvas
+    if not (
+        x - w / 2 >= canvas.x_min - tol
+        and x + w / 2 <= canvas.x_max + tol
+        and y - h / 2 >= canvas.y_min - tol
+        and y + h / 2 <= canvas.y_max + tol
+    ):
+        return False
+    sizes = placement.footprints(netlist)
+    for other in np.flatnonzero(placement.placed & (netlist.node_kinds == NodeKind.HARD_MACRO)):
+        if other == node:
+            continue
+        (ox, oy), (ow, oh) = placement.positions[other], sizes[other]
+        if (
+            _overlap_1d(x - w / 2, x + w / 2, ox - ow / 2, ox + ow / 2) > tol
+            and _overlap_1d(y - h / 2, y + h / 2, oy - oh / 2, oy + oh / 2) > tol
+        ):
+            return False
+    return True
+
+
+def _unplaced_macro(netlist, placement, rng):
+    macros = netlist.nodes_of_kind(NodeKind.HARD_MACRO)
+    node = int(rng.choice(macros))
+    placed = placement.placed.copy()
+    placed[node] = False
+    return node, Placement(placement.positions, placement.orientations, placed)
+
+
+@pytest.mark.parametrize("name", ["n30", "ami33"])
+def test_snapped_position_mask__agrees_with_dense_sampling_of_every_cell(name, rng):
+    netlist = netlists.load(name).netlist
+    grid = Grid.over(netlist.canvas, 8, 8)
+    xs, ys = grid.cell_centres()
+    cw, ch = grid.width / grid.cols, grid.height / grid.rows
+    frac = np.linspace(0.0, 1.0, 21)
+    for _ in range(3):
+        node, placement = _unplaced_macro(netlist, _random_partial(netlist, rng, 0.25), rng)
+        mask, where = snapped_position_mask(netlist, placement, node, grid)
+        centre_ok = position_mask(netlist, placement, node, grid)
+        assert not (centre_ok & ~mask).any()  # a legal centre stays legal...
+        np.testing.assert_allclose(where[centre_ok][:, 0], np.broadcast_to(xs, centre_ok.shape)
+                                   [centre_ok])  # fmt: skip
+        for r in range(grid.rows):
+            for c in range(grid.cols):
+                x0, y0 = grid.x0 + c * cw, grid.y0 + r * ch
+                sampled = [
+                    (x, y)
+                    for x in x0 + frac * cw
+                    for y in y0 + frac * ch
+                    if _legal_centre(netlist, placement, node, x, y)
+                ]
+                if sampled:  # complete: a cell with any legal point is legal
+                    assert mask[r, c]
+                if not mask[r, c]:
+                    continue
+                x, y = where[r, c]
+                assert _legal_centre(netlist, placement, node, x, y)  # sound
+                assert x0 - 1e-9 <= x <= x0 + cw + 1e-9 and y0 - 1e-9 <= y <= y0 + ch + 1e-9
+                nearest = min(((px - xs[c]) ** 2 + (py - ys[r]) ** 2 for px, py in sampled),
+                              default=np.inf)  # fmt: skip
+                assert (x - xs[c]) ** 2 + (y - ys[r]) ** 2 <= nearest + 1e-6  # nearest
+
+
+def test_snapped_position_mask__abuts_a_macro_where_no_cell_centre_fits():
+    netlist = netlists.load("n10").netlist
+    grid = Grid.over(netlist.canvas, 8, 8)  # 100 x 100 micron cells on an 800 x 800 canvas
+    sizes = netlist.node_sizes.copy()
+    sizes[0] = (130.0, 100.0)  # the macro to place
+    sizes[1] = (520.0, 800.0)  # leaves a 280-wide strip on the right
+    fake = replace(netlist, node_sizes=sizes)
+    placement = Placement.empty(fake).with_positions([1], [[260.0, 400.0]])
+    assert not position_mask(fake, placement, 0, grid)[:, 5].any()  # centre 550: overlaps
+    mask, where = snapped_position_mask(fake, placement, 0, grid)
+    assert mask[:, 5].all()
+    np.testing.assert_allclose(where[:, 5, 0], 520.0 + 65.0)  # abutting the blocker's right side
+
+
+@pytest.mark.parametrize(("name", "fraction"), [("ami33", 0.6), ("ami49", 0.4)])
+def test_lookahead_mask__equals_placing_the_macro_and_checking_every_pending_one(name, fraction):
+    rng = np.random.default_rng(0)  # crowded enough that some cells are excluded (checked)
+    netlist = netlists.load(name).netlist
+    grid = Grid.over(netlist.canvas, 12, 12)
+    xs, ys = grid.cell_centres()
+    macros = netlist.nodes_of_kind(NodeKind.HARD_MACRO)
+    largest = macros[np.argsort(-netlist.node_sizes[macros].prod(axis=1))][:8]
+    excluded = kept = 0
+    for _ in range(3):
+        base = _random_partial(netlist, rng, fraction)
+        placed = base.placed.copy()
+        pending = rng.choice(largest, size=4, replace=False)
+        placed[pending] = False
+        placement = Placement(base.positions, base.orientations, placed)
+        node, rest = int(pending[0]), pending[1:]
+        got = lookahead_mask(netlist, placement, node, grid, rest)
+        mask = position_mask(netlist, placement, node, grid)
+        for r, c in np.argwhere(mask):
+            after = placement.with_positions([node], [[xs[c], ys[r]]])
+            expect = all(position_mask(netlist, after, int(o), grid).any() for o in rest)
+            assert got[r, c] == expect
+        assert not (got & ~mask).any()
+        excluded += int((mask & ~got).sum())
+        kept += int(got.sum())
+    assert excluded > 0 and kept > 0

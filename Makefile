@@ -16,8 +16,9 @@ demo: $(STAMP)
 	$(BIN)/python -m netlists demo --out demo_out
 	$(BIN)/python -m accel report tpu_v1
 	$(BIN)/python scripts/compare_placers.py --out demo_out/compare --no-progress
-	$(BIN)/python scripts/train_agent.py --design TPUv1 --reward hpwl --grid 48 --timesteps 3000 \
-		--max-minutes 1 --compare-baselines --no-progress --out demo_out/ppo
+	$(BIN)/python scripts/train_agent.py --design TPUv1 --reward hpwl --grid 16 \
+		--env-arg snap=true dead_end_penalty=50 --timesteps 20000 --max-minutes 1.5 \
+		--compare-baselines --no-progress --out demo_out/ppo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2

@@ -25,6 +25,7 @@ generator).
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -66,9 +67,10 @@ class PPOPlacer(Placer):
             the macros, ports and fixed blocks (the env's view), the clean-up the context.
         device: Torch device (``"auto"``: CUDA when present).
         threads: Torch CPU threads (set process-wide).
-        env_kwargs: Further keywords of the env the policy runs in; give a checkpoint the ones
-            it was trained with (e.g. ``{"snap": True}``; ``summary.json`` of the training run
-            lists them as ``env_kwargs``).
+        env_kwargs: Further keywords of the env the policy runs in (e.g. ``{"snap": True}``).
+            ``None`` (default): those a checkpoint was trained with, read from the
+            ``summary.json`` that ``scripts/train_agent.py`` writes beside ``model.zip`` (none
+            when there is no such file).
     """
 
     name = "ppo"
@@ -108,6 +110,8 @@ class PPOPlacer(Placer):
         self.context = context
         self.device = device
         self.threads = threads
+        if env_kwargs is None and checkpoint is not None:
+            env_kwargs = _trained_env_kwargs(Path(checkpoint))
         self.env_kwargs = dict(env_kwargs or {})
 
     def place(self, design: Design, rng: np.random.Generator, budget: Budget) -> PlacerResult:
@@ -211,6 +215,17 @@ class PPOPlacer(Placer):
         extra = {"rl_cost": best.cost, "rl_hpwl": rl_hpwl, "final_hpwl": final_hpwl,
                  "cleanup_moves": moves, "rl_complete": best.complete}  # fmt: skip
         return PlacerResult(problem.to_full(sub), stats, extra)
+
+
+def _trained_env_kwargs(checkpoint: Path) -> dict:
+    """The ``env_kwargs`` of the training run's ``summary.json`` beside ``checkpoint``."""
+    summary = checkpoint.parent / "summary.json"
+    if not summary.is_file():
+        return {}
+    try:
+        return dict(json.loads(summary.read_text()).get("env_kwargs") or {})
+    except (json.JSONDecodeError, AttributeError, TypeError, ValueError) as error:
+        raise PlacerError(f"{summary}: cannot read its env_kwargs ({error})") from None
 
 
 def _to_sub(problem: MacroProblem, full: Placement) -> Placement:

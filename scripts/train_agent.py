@@ -161,8 +161,8 @@ def parse_args(argv: list[str] | None = None) -> Args:
             parser.add_argument(
                 flag, action=argparse.BooleanOptionalAction, default=default, help=text
             )
-        elif isinstance(default, tuple):
-            parser.add_argument(flag, nargs="+", default=list(default), help=text)
+        elif isinstance(default, tuple):  # repeating the flag adds to the list
+            parser.add_argument(flag, nargs="+", action="extend", default=None, help=text)
         else:
             kind = {"timesteps": int, "n_envs": int, "seed": int, "grid": int, "threads": int,
                     "n_steps": int, "batch_size": int, "n_epochs": int, "eval_every": int,
@@ -171,6 +171,8 @@ def parse_args(argv: list[str] | None = None) -> Args:
                     "wire_prior": float}.get(f.name, str)  # fmt: skip
             parser.add_argument(flag, type=kind, default=default, help=text)
     ns = vars(parser.parse_args(argv))
+    ns = {k: getattr(defaults, k) if v is None and isinstance(getattr(defaults, k), tuple) else v
+          for k, v in ns.items()}  # fmt: skip
     try:
         return Args(**{k: tuple(v) if isinstance(v, list) else v for k, v in ns.items()})
     except TrainingError as error:

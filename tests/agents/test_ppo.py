@@ -252,3 +252,16 @@ def test_ppo_placer__runs_a_checkpoint_in_a_snapping_env(trained):
     placer = make_placer("ppo", checkpoint=path, cleanup=False, env_kwargs={"snap": True})
     result = placer.place(design, np.random.default_rng(0), Budget(evaluations=3))
     _check_legal_complete(design, result.placement)
+
+
+def test_ppo_placer__reads_the_training_env_kwargs_beside_the_checkpoint(trained, tmp_path):
+    _, path = trained
+    model = tmp_path / "model.zip"
+    model.write_bytes(path.read_bytes())
+    assert make_placer("ppo", checkpoint=model).env_kwargs == {}
+    (tmp_path / "summary.json").write_text(json.dumps({"env_kwargs": {"snap": True}}))
+    assert make_placer("ppo", checkpoint=model).env_kwargs == {"snap": True}
+    assert make_placer("ppo", checkpoint=model, env_kwargs={}).env_kwargs == {}
+    (tmp_path / "summary.json").write_text("{not json")
+    with pytest.raises(PlacerError, match="summary.json"):
+        make_placer("ppo", checkpoint=model)

@@ -179,13 +179,16 @@ class PlacementExtractor(BaseFeaturesExtractor):
         hidden: int,
         wire_skip: bool,
         wire_prior: float = 0.0,
+        centre_prior: float = 0.0,
     ) -> None:
         _require(observation_space, (*GRID_KEYS, "macro_features", "current_macro"), "placement")
         if wire_prior and not wire_skip:
             raise PolicyError("wire_prior needs wire_skip=True (the prior is the skip's weight)")
-        if not np.isfinite(wire_prior) or wire_prior < 0:
-            raise PolicyError(f"wire_prior must be finite and >= 0, got {wire_prior!r}")
+        for name, value in (("wire_prior", wire_prior), ("centre_prior", centre_prior)):
+            if not np.isfinite(value) or value < 0:
+                raise PolicyError(f"{name} must be finite and >= 0, got {value!r}")
         self.wire_prior = float(wire_prior)
+        self.centre_prior = float(centre_prior)
         rows, cols = observation_space["position_mask"].shape
         self.grid_shape = (int(rows), int(cols))
         encoder = GridEncoder(channels, raw=wire_skip)
@@ -216,8 +219,9 @@ class CnnExtractor(PlacementExtractor):
         hidden: int = 64,
         wire_skip: bool = False,
         wire_prior: float = 0.0,
+        centre_prior: float = 0.0,
     ):
-        super().__init__(observation_space, channels, hidden, wire_skip, wire_prior)
+        super().__init__(observation_space, channels, hidden, wire_skip, wire_prior, centre_prior)
         n_inputs = int(np.prod(observation_space["macro_features"].shape))
         self.macros = nn.Sequential(nn.Flatten(), nn.Linear(n_inputs, hidden), nn.ReLU())
         current = observation_space["current_macro"].shape[0]
@@ -237,9 +241,10 @@ class GnnExtractor(PlacementExtractor):
         hidden: int = 64,
         wire_skip: bool = False,
         wire_prior: float = 0.0,
+        centre_prior: float = 0.0,
     ):
         _require(observation_space, GRAPH_KEYS, "graph")
-        super().__init__(observation_space, channels, hidden, wire_skip, wire_prior)
+        super().__init__(observation_space, channels, hidden, wire_skip, wire_prior, centre_prior)
         features = observation_space["macro_features"].shape[-1]
         self.graph = MacroGraphEncoder(features, hidden)
         current = observation_space["current_macro"].shape[0]
@@ -281,6 +286,7 @@ class CellLogitHead(nn.Module):
         grid_shape: tuple[int, int],
         skip: bool = False,
         wire_prior: float = 0.0,
+        centre_prior: float = 0.0,
     ):
         super().__init__()
         self.cell_channels = cell_channels
@@ -298,6 +304,17 @@ class CellLogitHead(nn.Module):
         # policy's argmax is the greedy wire-mask rule and it samples near it; PPO then trains
         # the weight like any other (a greedy prior, not a fixed bias).
         self.wire_prior = float(wire_prior)
+        # With centre_prior = c > 0, a learnable weight starting at -c times each cell's distance
+        # from the canvas centre (0 there, 1 in the corners): the greedy placer's tie-break, so
+        # that the first macros, whose wire masks are flat, start in the middle.
+        self.centre_prior = float(centre_prior)
+        self.centre_weight = None
+        if centre_prior > 0:
+            ys = (torch.arange(grid_shape[0]) + 0.5) / grid_shape[0] - 0.5
+            xs = (torch.arange(grid_shape[1]) + 0.5) / grid_shape[1] - 0.5
+            dist = torch.sqrt(ys[:, None] ** 2 + xs[None, :] ** 2)
+            self.register_buffer("centre_distance", (dist / dist.max()).float())
+            self.centre_weight = nn.Parameter(torch.tensor(-self.centre_prior))
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         rows, cols = self.grid_shape
@@ -307,6 +324,8 @@ class CellLogitHead(nn.Module):
         logits = self.out(torch.relu(self.cells(cells) + glob))
         if self.skip is not None:
             logits = logits + self.skip(cells)
+        if self.centre_weight is not None:
+            logits = logits + self.centre_weight * self.centre_distance
         return logits.flatten(1)  # (B, rows * cols)
 
     def reset_small(self) -> None:
@@ -317,6 +336,9 @@ class CellLogitHead(nn.Module):
         through its input activations, so it trains from the first update."""
         nn.init.zeros_(self.out.weight)
         nn.init.zeros_(self.out.bias)
+        if self.centre_weight is not None:
+            with torch.no_grad():
+                self.centre_weight.fill_(-self.centre_prior)
         if self.skip is not None:
             nn.init.zeros_(self.skip.weight)
             nn.init.zeros_(self.skip.bias)
@@ -366,6 +388,7 @@ class PlacementPolicy(MaskableActorCriticPolicy):
             extractor.grid_shape,
             extractor.wire_skip,
             extractor.wire_prior,
+            extractor.centre_prior,
         )
         self.value_net = nn.Linear(self.mlp_extractor.latent_dim_vf, 1)
         if self.ortho_init:

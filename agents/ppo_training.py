@@ -47,6 +47,8 @@ class PPOConfig:
             :class:`agents.policies.CellLogitHead`).
         wire_prior: Starting weight ``-wire_prior`` of that skip on the wire mask (a greedy
             prior; needs ``wire_skip``); 0 starts it at zero.
+        centre_prior: Starting weight of a learnable pull towards the canvas centre (the greedy
+            placer's tie-break; see :class:`agents.policies.CellLogitHead`); 0: none.
     """
 
     policy: str = "gnn"
@@ -62,6 +64,7 @@ class PPOConfig:
     hidden: int = 64
     wire_skip: bool = False
     wire_prior: float = 0.0
+    centre_prior: float = 0.0
 
     def __post_init__(self) -> None:
         if self.policy not in POLICIES:
@@ -73,8 +76,10 @@ class PPOConfig:
             raise TrainingError(f"learning_rate must be positive, got {self.learning_rate}")
         if self.wire_prior and not self.wire_skip:
             raise TrainingError("wire_prior needs wire_skip (the prior is that skip's weight)")
-        if not (np.isfinite(self.wire_prior) and self.wire_prior >= 0):
-            raise TrainingError(f"wire_prior must be finite and >= 0, got {self.wire_prior}")
+        for name in ("wire_prior", "centre_prior"):
+            value = getattr(self, name)
+            if not (np.isfinite(value) and value >= 0):
+                raise TrainingError(f"{name} must be finite and >= 0, got {value}")
 
 
 @dataclass(frozen=True)
@@ -126,6 +131,7 @@ def _policy_kwargs(config: PPOConfig) -> dict[str, Any]:
         "hidden": config.hidden,
         "wire_skip": config.wire_skip,
         "wire_prior": config.wire_prior,
+        "centre_prior": config.centre_prior,
     }
     return {"features_extractor_kwargs": sizes}
 

@@ -11,10 +11,11 @@ picks parts, so that two parts can run as two processes:
   own random / greedy policies, all scored with the env's HPWL cost.
 * ``ibm01``: ``ICCAD04-ibm01-v0`` on a 64 x 64 grid, protocol MH (the reported metric is the
   macro HPWL, :func:`placement_env.wirelength.macro_hpwl`). The policy starts from the greedy
-  prior (``wire_skip``, ``wire_prior=100``); the untrained prior is decoded too, so what PPO
-  adds is visible.
+  prior (``wire_skip``, ``wire_prior=100``, ``centre_prior=0.1``: at first its argmax is the
+  greedy placer's rule); the untrained prior is decoded too, so what PPO adds is visible.
 * ``finetune``: the ibm01 policy of each seed fine-tuned on the unseen ibm03 against the same
-  training from scratch (same prior, same seed) for ``--finetune-steps`` env steps each.
+  training from scratch (the pre-trained run's architecture and prior, same seed) for
+  ``--finetune-steps`` env steps each.
 
 Writes ``bench.md`` (tables) and ``bench.json`` under ``--out`` (``bench_<part>.*`` with one
 part).
@@ -48,6 +49,7 @@ TPU_ENV = {"snap": True, "dead_end_penalty": 50}
 TPU_GRID = 16
 IBM_GRID = 64
 WIRE_PRIOR = 100.0
+CENTRE_PRIOR = 0.1
 
 
 def _fmt(values: list[float]) -> str:
@@ -76,15 +78,15 @@ def _completion(results) -> str:
     return f"{done}/{len(results)} complete rollouts" + (f"; {', '.join(how)}" if how else "")
 
 
-def _untrained(path: Path, options: EnvOptions, seed: int, wire_prior: float) -> Path:
-    """Saves the policy PPO starts from (same seed and prior) as a checkpoint."""
+def _untrained(path: Path, options: EnvOptions, args: Args) -> Path:
+    """Saves the policy a training run starts from (same seed, same prior) as a checkpoint."""
     from stable_baselines3.common.vec_env import DummyVecEnv
 
-    from agents.ppo_training import PPOConfig, new_model
+    from agents.ppo_training import new_model
     from agents.rl_env import make_env
 
-    config = PPOConfig("gnn", wire_skip=wire_prior > 0, wire_prior=wire_prior)
-    new_model(config, DummyVecEnv([lambda: make_env(options)]), seed).save(path)
+    vec = DummyVecEnv([lambda: make_env(options)])
+    new_model(args.ppo(), vec, args.seed).save(path)
     return path
 
 
@@ -129,12 +131,12 @@ def bench_ibm01(out: Path, seeds: list[int], minutes: float, samples: int):
     data: dict = {"ppo": []}
     options = EnvOptions("ICCAD04-ibm01-v0", grid=IBM_GRID)
     for seed in seeds:
-        summary = train(Args(design=("ICCAD04-ibm01-v0",), grid=IBM_GRID, wire_skip=True,
-                             wire_prior=WIRE_PRIOR, timesteps=STEPS, max_minutes=minutes,
-                             seed=seed, out=str(out / f"ibm01_s{seed}"), eval_every=2000,
-                             eval_samples=2, progress=False))  # fmt: skip
-        data["ppo"].append(summary)
-        _untrained(out / f"ibm01_prior_s{seed}.zip", options, seed, WIRE_PRIOR)
+        args = Args(design=("ICCAD04-ibm01-v0",), grid=IBM_GRID, wire_skip=True,
+                    wire_prior=WIRE_PRIOR, centre_prior=CENTRE_PRIOR, timesteps=STEPS,
+                    max_minutes=minutes, seed=seed, out=str(out / f"ibm01_s{seed}"),
+                    eval_every=2000, eval_samples=2, progress=False)  # fmt: skip
+        data["ppo"].append(train(args))
+        _untrained(out / f"ibm01_prior_s{seed}.zip", options, args)
     lines = ["| method | macro HPWL (MH, mean ± std) | note |", "|---|---|---|"]
 
     def row(label: str, values: list[float], note: str) -> None:
@@ -169,9 +171,12 @@ def bench_finetune(out: Path, seeds: list[int], steps: int):
                 raise SystemExit(f"finetune needs {pretrained}: run the ibm01 part first")
             run = out / f"ibm03_{name.split()[0]}_s{seed}"
             init = str(pretrained) if name != "scratch" else None
-            summary = train(Args(design=("ICCAD04-ibm03-v0",), grid=IBM_GRID, wire_skip=True,
-                                 wire_prior=WIRE_PRIOR, timesteps=steps, seed=seed,
-                                 out=str(run), init_from=init, eval_every=10**9,
+            # Scratch trains the pre-trained run's own architecture and prior.
+            trained = json.loads((pretrained.parent / "summary.json").read_text())["args"]
+            prior = {k: trained.get(k, 0.0) for k in ("wire_prior", "centre_prior")}
+            summary = train(Args(design=("ICCAD04-ibm03-v0",), grid=IBM_GRID,
+                                 wire_skip=trained["wire_skip"], **prior, timesteps=steps,
+                                 seed=seed, out=str(run), init_from=init, eval_every=10**9,
                                  progress=False))  # fmt: skip
             data[name]["final_cost"].append(summary["designs"]["ICCAD04-ibm03"]["final_cost"])
             result = _decode(run / "model.zip", design, seed, 0)

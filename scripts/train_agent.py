@@ -77,6 +77,7 @@ class Args:
     ent_coef: float = 0.01
     wire_skip: bool = False
     wire_prior: float = 0.0  # > 0: the wire skip starts at -wire_prior x wire mask (greedy prior)
+    centre_prior: float = 0.0  # > 0: a learnable pull towards the canvas centre (tie-break)
     eval_every: int = 2_000
     eval_samples: int = 4
     checkpoint_every: int = 10_000
@@ -109,6 +110,7 @@ class Args:
             ent_coef=self.ent_coef,
             wire_skip=self.wire_skip,
             wire_prior=self.wire_prior,
+            centre_prior=self.centre_prior,
         )
 
     def env_kwargs(self) -> dict:
@@ -140,6 +142,7 @@ HELP = {
     "init_from": "start from this checkpoint's weights (pre-train, then fine-tune)",
     "wire_skip": "policy head with a linear skip over the raw grid channels (greedier)",
     "wire_prior": "with --wire-skip: start that skip at -B x the wire mask (a greedy prior)",
+    "centre_prior": "start a learnable -C x (distance from the canvas centre) term (tie-break)",
     "eval_every": "evaluate (greedy + sampled rollouts) every N env steps",
     "eval_samples": "sampled rollouts per evaluation and design",
     "checkpoint_every": "save a checkpoint every N env steps",
@@ -168,7 +171,7 @@ def parse_args(argv: list[str] | None = None) -> Args:
                     "n_steps": int, "batch_size": int, "n_epochs": int, "eval_every": int,
                     "eval_samples": int, "checkpoint_every": int, "learning_rate": float,
                     "ent_coef": float, "max_minutes": float,
-                    "wire_prior": float}.get(f.name, str)  # fmt: skip
+                    "wire_prior": float, "centre_prior": float}.get(f.name, str)  # fmt: skip
             parser.add_argument(flag, type=kind, default=default, help=text)
     ns = vars(parser.parse_args(argv))
     ns = {k: getattr(defaults, k) if v is None and isinstance(getattr(defaults, k), tuple) else v

@@ -265,3 +265,18 @@ def test_ppo_placer__reads_the_training_env_kwargs_beside_the_checkpoint(trained
     (tmp_path / "summary.json").write_text("{not json")
     with pytest.raises(PlacerError, match="summary.json"):
         make_placer("ppo", checkpoint=model)
+
+
+def test_centre_prior__flat_wire_mask_goes_to_the_cell_nearest_the_centre():
+    config = PPOConfig(**{**SMALL.__dict__, "wire_skip": True, "wire_prior": 100.0,
+                          "centre_prior": 0.1})  # fmt: skip
+    model = new_model(config, _vec("ibm01"), 0)
+    obs, masks = _obs_batch(make_env(EnvOptions("ibm01", grid=GRID)), size=1)
+    assert np.ptp(obs["wire_mask"].numpy()) == 0  # nothing placed yet: no wire preference
+    logits = model.policy.cell_logits(obs).detach().numpy()[0]
+    chosen = int(np.argmax(np.where(masks[0], logits, -np.inf)))
+    rows, cols = np.divmod(np.arange(GRID * GRID), GRID)
+    dist = np.hypot(rows + 0.5 - GRID / 2, cols + 0.5 - GRID / 2)
+    assert dist[chosen] == pytest.approx(dist[masks[0]].min())
+    with pytest.raises(TrainingError, match="centre_prior"):
+        PPOConfig(centre_prior=-0.5)

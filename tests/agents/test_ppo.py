@@ -270,8 +270,8 @@ def test_ppo_placer__reads_the_training_env_kwargs_beside_the_checkpoint(trained
 def test_centre_prior__flat_wire_mask_goes_to_the_cell_nearest_the_centre():
     config = PPOConfig(**{**SMALL.__dict__, "wire_skip": True, "wire_prior": 100.0,
                           "centre_prior": 0.1})  # fmt: skip
-    model = new_model(config, _vec("ibm01"), 0)
-    obs, masks = _obs_batch(make_env(EnvOptions("ibm01", grid=GRID)), size=1)
+    model = new_model(config, _vec("ibm03"), 0)
+    obs, masks = _obs_batch(make_env(EnvOptions("ibm03", grid=GRID)), size=1)
     assert np.ptp(obs["wire_mask"].numpy()) == 0  # nothing placed yet: no wire preference
     logits = model.policy.cell_logits(obs).detach().numpy()[0]
     chosen = int(np.argmax(np.where(masks[0], logits, -np.inf)))

@@ -249,6 +249,10 @@ class MacroPlacementEnv(gym.Env):
       itself overlaps. Needed for dense floor plans such as TPUv1-v0, where no centre-snapped
       grid packs the blocks. The ``"hpwl"`` reward then uses the exact HPWL increase at that
       point (the wire mask observation stays at cell centres).
+    * ``ports`` (keyword, default True): ``False`` leaves the ports out of the env, so that
+      nets count only their macro (and fixed-block) pins: on designs without fixed blocks the
+      ``"hpwl"`` cost of a complete placement is then protocol MH's macro HPWL
+      (:func:`~placement_env.wirelength.macro_hpwl`) over ``hpwl_scale``.
     * ``lookahead`` (keyword, default False): keep only the cells after which every later macro
       still has a legal cell (:func:`~placement_env.incremental.lookahead_mask`; checked one
       macro at a time, so dead ends become rarer, not impossible). When no cell passes, all
@@ -287,6 +291,7 @@ class MacroPlacementEnv(gym.Env):
         dead_end_penalty: float = DEAD_END_PENALTY,
         lookahead: bool = False,
         snap: bool = False,
+        ports: bool = True,
     ) -> None:
         if lookahead and snap:
             raise ValueError(
@@ -345,7 +350,9 @@ class MacroPlacementEnv(gym.Env):
 
         # The env's starting placement: ports and fixed nodes as in the design, nothing else.
         design_placement = self.design.placement
-        keep = design_placement.placed & (nl.node_fixed | (nl.node_kinds == int(NodeKind.PORT)))
+        is_port = nl.node_kinds == int(NodeKind.PORT)
+        keep = design_placement.placed & ((nl.node_fixed | is_port) if ports else nl.node_fixed)
+        keep &= ports | ~is_port
         keep[self.macros] = False
         self._start = Placement(design_placement.positions, design_placement.orientations, keep)
         # The kernels run on the sub-netlist of the nodes the env ever places (macros, ports,

@@ -10,7 +10,8 @@ picks parts, so that two parts can run as two processes:
   ``--samples`` sampled ones), against the registry's random and greedy placers and the env's
   own random / greedy policies, all scored with the env's HPWL cost.
 * ``ibm01``: ``ICCAD04-ibm01-v0`` on a 64 x 64 grid, protocol MH (the reported metric is the
-  macro HPWL, :func:`placement_env.wirelength.macro_hpwl`). The policy starts from the greedy
+  macro HPWL, :func:`placement_env.wirelength.macro_hpwl`); the env leaves the pads out
+  (``ports=False``), so that its HPWL cost is that metric. The policy starts from the greedy
   prior (``wire_skip``, ``wire_prior=100``, ``centre_prior=0.1``: at first its argmax is the
   greedy placer's rule); the untrained prior is decoded too, so what PPO adds is visible.
 * ``finetune``: the ibm01 policy of each seed fine-tuned on the unseen ibm03 against the same
@@ -48,6 +49,7 @@ STEPS = 10**7  # the wall-clock limit ends every run
 TPU_ENV = {"snap": True, "dead_end_penalty": 50}
 TPU_GRID = 16
 IBM_GRID = 64
+IBM_ENV = {"ports": False}  # the env's HPWL is then exactly protocol MH's macro HPWL
 WIRE_PRIOR = 100.0
 CENTRE_PRIOR = 0.1
 
@@ -129,9 +131,10 @@ def bench_tpu(out: Path, seeds: list[int], minutes: float, samples: int):
 def bench_ibm01(out: Path, seeds: list[int], minutes: float, samples: int):
     design = netlists.load("ibm01")
     data: dict = {"ppo": []}
-    options = EnvOptions("ICCAD04-ibm01-v0", grid=IBM_GRID)
+    options = EnvOptions("ICCAD04-ibm01-v0", grid=IBM_GRID, env_kwargs=IBM_ENV)
     for seed in seeds:
-        args = Args(design=("ICCAD04-ibm01-v0",), grid=IBM_GRID, wire_skip=True,
+        args = Args(design=("ICCAD04-ibm01-v0",), grid=IBM_GRID, env_arg=_env_args(IBM_ENV),
+                    wire_skip=True,
                     wire_prior=WIRE_PRIOR, centre_prior=CENTRE_PRIOR, timesteps=STEPS,
                     max_minutes=minutes, seed=seed, out=str(out / f"ibm01_s{seed}"),
                     eval_every=2000, eval_samples=2, progress=False)  # fmt: skip
@@ -151,7 +154,7 @@ def bench_ibm01(out: Path, seeds: list[int], minutes: float, samples: int):
     for model, who in (("ibm01_prior_s{s}.zip", "untrained prior"),
                        ("ibm01_s{s}/model.zip", "PPO")):  # fmt: skip
         for n, how in ((0, "greedy rollout"), (samples, f"best of 1 + {samples} sampled")):
-            results = [_decode(out / model.format(s=s), design, s, n) for s in seeds]
+            results = [_decode(out / model.format(s=s), design, s, n, IBM_ENV) for s in seeds]
             row(f"{who}, {how}", [macro_hpwl(design.netlist, r.placement) for r in results],
                 _completion(results))
     steps = _fmt([s["timesteps"] for s in data["ppo"]])
@@ -175,6 +178,7 @@ def bench_finetune(out: Path, seeds: list[int], steps: int):
             trained = json.loads((pretrained.parent / "summary.json").read_text())["args"]
             prior = {k: trained.get(k, 0.0) for k in ("wire_prior", "centre_prior")}
             summary = train(Args(design=("ICCAD04-ibm03-v0",), grid=IBM_GRID,
+                                 env_arg=tuple(trained.get("env_arg", ())),
                                  wire_skip=trained["wire_skip"], **prior, timesteps=steps,
                                  seed=seed, out=str(run), init_from=init, eval_every=10**9,
                                  progress=False))  # fmt: skip

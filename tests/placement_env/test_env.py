@@ -572,3 +572,17 @@ def test_snap__every_step_pays_the_exact_hpwl_increase():
         if not done or not info["penalty"]:
             assert reward == pytest.approx(previous - cost, rel=1e-9, abs=1e-12)
         previous = cost
+
+
+def test_ports_false__complete_episode_cost_is_protocol_mh():
+    from placement_env.wirelength import macro_hpwl
+
+    env = MacroPlacementEnv(netlist="ibm01", grid=64, ports=False)  # no dead ends at 64
+    with_ports = MacroPlacementEnv(netlist="ibm01", grid=64)
+    assert not (env._sub.node_kinds == int(NodeKind.PORT)).any()
+    assert (with_ports._sub.node_kinds == int(NodeKind.PORT)).any()
+    total, info, _ = rollout(env, 0)
+    assert not info["dead_end"]
+    full = env.design.placement.with_positions(env.macros, env.placement.positions[env.macros])
+    assert info["hpwl"] == pytest.approx(macro_hpwl(env.netlist, full), rel=1e-12)
+    assert total == pytest.approx(-info["hpwl"] / env.hpwl_scale, rel=1e-9)

@@ -348,11 +348,12 @@ class MacroPlacementEnv(gym.Env):
         self.macros = self._macro_order(order)
         n = len(self.macros)
 
-        # The env's starting placement: ports and fixed nodes as in the design, nothing else.
+        # The env's starting placement: ports (unless ports=False) and fixed nodes as in the
+        # design, nothing else.
         design_placement = self.design.placement
         is_port = nl.node_kinds == int(NodeKind.PORT)
-        keep = design_placement.placed & ((nl.node_fixed | is_port) if ports else nl.node_fixed)
-        keep &= ports | ~is_port
+        context = (nl.node_fixed | is_port) if ports else (nl.node_fixed & ~is_port)
+        keep = design_placement.placed & context
         keep[self.macros] = False
         self._start = Placement(design_placement.positions, design_placement.orientations, keep)
         # The kernels run on the sub-netlist of the nodes the env ever places (macros, ports,

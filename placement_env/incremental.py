@@ -12,7 +12,7 @@
 * :func:`hpwl_delta` -- the HPWL change of moving, swapping or flipping nodes, recomputing only
   the nets that touch them.
 
-All of them are exact and are checked against full recomputation in the tests.
+All of them are exact and are checked against naive recomputation in the tests.
 """
 
 from __future__ import annotations

@@ -246,12 +246,23 @@ def test_wire_prior__needs_the_wire_skip():
         PPOConfig(wire_skip=True, wire_prior=-1.0)
 
 
-def test_ppo_placer__runs_a_checkpoint_in_a_snapping_env(trained):
+def test_ppo_placer__runs_a_checkpoint_in_a_snapping_env(trained, monkeypatch):
+    import agents.learned
+
+    made = []
+
+    def recording_make_env(options, *args):
+        env = make_env(options, *args)
+        made.append(env.unwrapped)
+        return env
+
+    monkeypatch.setattr(agents.learned, "make_env", recording_make_env)
     _, path = trained
     design = netlists.load("n10")
     placer = make_placer("ppo", checkpoint=path, cleanup=False, env_kwargs={"snap": True})
     result = placer.place(design, np.random.default_rng(0), Budget(evaluations=3))
     _check_legal_complete(design, result.placement)
+    assert made and all(env.snap for env in made)
 
 
 def test_ppo_placer__reads_the_training_env_kwargs_beside_the_checkpoint(trained, tmp_path):

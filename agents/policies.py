@@ -329,11 +329,10 @@ class CellLogitHead(nn.Module):
         return logits.flatten(1)  # (B, rows * cols)
 
     def reset_small(self) -> None:
-        """Zero output layer: the first policy is uniform over the legal cells (plus the wire
-        prior, if any). Small random weights are not enough: on a 16 x 16 grid they already
-        favour a region, and on a tight floor plan (TPUv1) every rollout then dead-ends the same
-        way, leaving PPO no return variance to learn from. The gradient still reaches the layer
-        through its input activations, so it trains from the first update."""
+        """Zero output layer: the first policy is exactly uniform over the legal cells (plus
+        the wire and centre priors, if any), so it explores like the env's random policy. The
+        gradient still reaches the layer through its input activations, so it trains from the
+        first update."""
         nn.init.zeros_(self.out.weight)
         nn.init.zeros_(self.out.bias)
         if self.centre_weight is not None:

@@ -24,6 +24,7 @@ Observations may carry an optional ``"macro_mask"`` ``(n,)`` (1 for real macros)
 
 from __future__ import annotations
 
+import copy
 from functools import partial
 from typing import Any
 
@@ -399,6 +400,53 @@ class PlacementPolicy(MaskableActorCriticPolicy):
         self.optimizer = self.optimizer_class(
             self.parameters(), lr=lr_schedule(1), **self.optimizer_kwargs
         )
+
+    @property
+    def anchor(self) -> PlacementPolicy | None:
+        """The frozen policy that :meth:`set_anchor` saved, or ``None``."""
+        return self.__dict__.get("_anchor")
+
+    def set_anchor(self) -> None:
+        """Freezes a copy of the current weights as the *anchor* policy ``pi_0``.
+
+        From then on :meth:`evaluate_actions` returns ``-KL(pi || pi_0)`` over the legal cells
+        where SB3 expects the entropy, so PPO's ``ent_coef`` term pulls the policy towards
+        ``pi_0`` instead of towards uniform. Against a uniform ``pi_0`` the two agree up to a
+        constant; against a greedy prior or a pre-trained policy the pull keeps what training
+        started from while the noisy early updates would otherwise wash it out. The anchor is
+        not saved with the model (a resumed run anchors to the resumed weights).
+        """
+        anchor = copy.deepcopy(self)
+        anchor.__dict__.pop("_anchor", None)
+        anchor.optimizer = None
+        anchor.requires_grad_(False)
+        # Kept out of the module tree: not trained, not in the state dict, not in checkpoints.
+        self.__dict__["_anchor"] = anchor
+
+    def evaluate_actions(
+        self,
+        obs: torch.Tensor,
+        actions: torch.Tensor,
+        action_masks: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Values, log-probabilities of ``actions`` and the entropy, or ``-KL(pi || pi_0)``
+        when an anchor is set (see :meth:`set_anchor`)."""
+        features = self.extract_features(obs)
+        latent_pi, latent_vf = self.mlp_extractor(features)
+        distribution = self._get_action_dist_from_latent(latent_pi)
+        if action_masks is not None:
+            distribution.apply_masking(action_masks)
+        log_prob = distribution.log_prob(actions)
+        values = self.value_net(latent_vf)
+        anchor = self.anchor
+        if anchor is None:
+            return values, log_prob, distribution.entropy()
+        with torch.no_grad():
+            reference = anchor.get_distribution(obs, action_masks).distribution
+        mine = distribution.distribution
+        # Masked cells carry a huge negative (finite) logit in both, so they add 0 x finite.
+        kl = (mine.probs * (mine.logits - reference.logits)).sum(-1)
+        return values, log_prob, -kl
 
     def cell_logits(self, obs: dict[str, torch.Tensor]) -> torch.Tensor:
         """(B, rows * cols) unmasked logits for a batch of tensor observations."""

@@ -49,6 +49,9 @@ class PPOConfig:
             prior; needs ``wire_skip``); 0 starts it at zero.
         centre_prior: Starting weight of a learnable pull towards the canvas centre (the greedy
             placer's tie-break; see :class:`agents.policies.CellLogitHead`); 0: none.
+        anchor: ``ent_coef`` weighs ``KL(pi || pi_0)`` to the policy training starts from (its
+            prior, or the checkpoint it fine-tunes) instead of the entropy; see
+            :meth:`agents.policies.PlacementPolicy.set_anchor` and :func:`start_anchor`.
     """
 
     policy: str = "gnn"
@@ -65,6 +68,7 @@ class PPOConfig:
     wire_skip: bool = False
     wire_prior: float = 0.0
     centre_prior: float = 0.0
+    anchor: bool = False
 
     def __post_init__(self) -> None:
         if self.policy not in POLICIES:
@@ -185,6 +189,14 @@ def init_from(model: Any, path: str | Path, device: str = "cpu") -> tuple[list[s
     if not copied:
         raise TrainingError(f"checkpoint {str(path)!r} shares no weights with this policy")
     return copied, skipped
+
+
+def start_anchor(model: Any, config: PPOConfig) -> bool:
+    """Freezes ``model``'s current policy as the anchor when ``config.anchor`` (call it after
+    loading or copying the weights training starts from). Returns whether it did."""
+    if config.anchor:
+        model.policy.set_anchor()
+    return config.anchor
 
 
 def config_like(path: str | Path, config: PPOConfig, device: str = "cpu") -> PPOConfig:

@@ -43,6 +43,7 @@ from agents.ppo_training import (
     init_from,
     load_model,
     new_model,
+    start_anchor,
 )
 from agents.rl_env import EnvOptions, EnvOptionsError, design_label, rollout
 from agents.routing_agent import ROUTING_IDS
@@ -78,6 +79,7 @@ class Args:
     wire_skip: bool = False
     wire_prior: float = 0.0  # > 0: the wire skip starts at -wire_prior x wire mask (greedy prior)
     centre_prior: float = 0.0  # > 0: a learnable pull towards the canvas centre (tie-break)
+    anchor: bool = False  # ent_coef pulls towards the starting policy instead of uniform
     eval_every: int = 2_000
     eval_samples: int = 4
     checkpoint_every: int = 10_000
@@ -111,6 +113,7 @@ class Args:
             wire_skip=self.wire_skip,
             wire_prior=self.wire_prior,
             centre_prior=self.centre_prior,
+            anchor=self.anchor,
         )
 
     def env_kwargs(self) -> dict:
@@ -143,6 +146,8 @@ HELP = {
     "wire_skip": "policy head with a linear skip over the raw grid channels (greedier)",
     "wire_prior": "with --wire-skip: start that skip at -B x the wire mask (a greedy prior)",
     "centre_prior": "start a learnable -C x (distance from the canvas centre) term (tie-break)",
+    "anchor": "ent-coef weighs KL(policy || starting policy) instead of the entropy: keeps "
+    "the prior or the pre-trained policy (a resumed run anchors to the resumed weights)",
     "eval_every": "evaluate (greedy + sampled rollouts) every N env steps",
     "eval_samples": "sampled rollouts per evaluation and design",
     "checkpoint_every": "save a checkpoint every N env steps",
@@ -331,6 +336,8 @@ def train(args: Args) -> dict:
         if args.init_from:
             copied, skipped = init_from(model, args.init_from, device)
             notes = {"init_from": args.init_from, "copied": len(copied), "skipped": skipped}
+    if start_anchor(model, args.ppo()):
+        notes["anchored"] = True
     model.set_logger(_logger(out, args.verbose))
 
     from stable_baselines3.common.callbacks import CallbackList, CheckpointCallback

@@ -18,7 +18,14 @@ from stable_baselines3.common.vec_env import DummyVecEnv
 import netlists
 from agents import Budget, PlacerError, make_placer
 from agents.policies import POLICIES, PolicyError, transfer_weights
-from agents.ppo_training import PPOConfig, TrainingError, init_from, new_model
+from agents.ppo_training import (
+    PPOConfig,
+    TrainingError,
+    init_from,
+    load_model,
+    new_model,
+    start_anchor,
+)
 from agents.rl_env import EnvOptions, make_env, rollout
 from netlists import NodeKind
 from placement_env.legality import check_legality
@@ -217,9 +224,19 @@ def test_train__resume_continues_and_init_from_fine_tunes_on_another_design(trai
     resumed = script.train(script.Args(design=("n10",), resume=str(path),
                                        out=str(tmp_path / "resume"), **small))  # fmt: skip
     assert resumed["total_timesteps"] >= 256 + 64 and resumed["resumed_from"] == str(path)
-    tuned = script.train(script.Args(design=("n30",), init_from=str(path),
+    anchored = []
+
+    def recording_start_anchor(model, config):
+        done = start_anchor(model, config)
+        anchored.append(model.policy.anchor.state_dict())
+        return done
+
+    script.start_anchor = recording_start_anchor
+    tuned = script.train(script.Args(design=("n30",), init_from=str(path), anchor=True,
                                      out=str(tmp_path / "tune"), **small))  # fmt: skip
-    assert tuned["skipped"] == [] and tuned["copied"] > 0
+    assert tuned["skipped"] == [] and tuned["copied"] > 0 and tuned["anchored"]
+    pretrained = load_model(path).policy.state_dict()  # the anchor is the fine-tuning start
+    assert all(torch.equal(anchored[0][k], v) for k, v in pretrained.items())
     with pytest.raises(TrainingError, match="--init-from"):
         script.train(script.Args(design=("n30",), resume=str(path), out=str(tmp_path / "x"),
                                  **small))  # fmt: skip
@@ -291,3 +308,48 @@ def test_centre_prior__flat_wire_mask_goes_to_the_cell_nearest_the_centre():
     assert dist[chosen] == pytest.approx(dist[masks[0]].min())
     with pytest.raises(TrainingError, match="centre_prior"):
         PPOConfig(centre_prior=-0.5)
+
+
+def _entropy_and_kl(model, obs, masks) -> tuple[torch.Tensor, torch.Tensor]:
+    actions = torch.as_tensor([int(np.flatnonzero(m)[0]) for m in masks])
+    masks = torch.as_tensor(masks)
+    with torch.no_grad():
+        _, _, negative_kl = model.policy.evaluate_actions(obs, actions, masks)
+        entropy = model.policy.get_distribution(obs, masks).entropy()
+    return entropy, negative_kl
+
+
+def test_anchor__against_a_uniform_start_is_the_entropy_up_to_log_legal_cells():
+    """Golden check: without priors the first policy is uniform over the legal cells, so
+    -KL(pi || pi_0) = H(pi) - log(number of legal cells), state by state."""
+    config = PPOConfig(**{**SMALL.__dict__, "anchor": True})
+    model = new_model(config, _vec(), 0)
+    assert start_anchor(model, config) and model.policy.anchor is not None
+    obs, masks = _obs_batch(make_env(EnvOptions("n10", grid=GRID)), size=4)
+    entropy, negative_kl = _entropy_and_kl(model, obs, masks)
+    assert torch.allclose(negative_kl, torch.zeros_like(negative_kl), atol=1e-6)
+    model.learn(128)  # the policy moves away from uniform
+    entropy, negative_kl = _entropy_and_kl(model, obs, masks)
+    expected = entropy - torch.log(torch.as_tensor(masks.sum(axis=1), dtype=torch.float32))
+    assert torch.allclose(negative_kl, expected, atol=1e-4)
+    assert (negative_kl < 0).any()
+
+
+def test_anchor__frozen_kept_out_of_training_and_checkpoints(tmp_path):
+    config = PPOConfig(**{**SMALL.__dict__, "wire_skip": True, "wire_prior": 100.0,
+                          "anchor": True})  # fmt: skip
+    model = new_model(config, _vec("ibm01"), 0)
+    start_anchor(model, config)
+    before = {k: v.clone() for k, v in model.policy.anchor.state_dict().items()}
+    model.learn(128)
+    after = model.policy.anchor.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)  # the anchor did not train
+    assert any(not torch.equal(before[k], v) for k, v in model.policy.state_dict().items())
+    assert list(model.policy.state_dict()) == list(before)  # not a sub-module
+    model.save(tmp_path / "model.zip")
+    assert load_model(tmp_path / "model.zip").policy.anchor is None
+    plain = new_model(SMALL, _vec(), 0)
+    assert not start_anchor(plain, SMALL) and plain.policy.anchor is None
+    obs, masks = _obs_batch(make_env(EnvOptions("n10", grid=GRID)), size=2)
+    entropy, third = _entropy_and_kl(plain, obs, masks)
+    assert torch.allclose(entropy, third)  # no anchor: SB3's entropy, unchanged

@@ -12,11 +12,13 @@ picks parts, so that two parts can run as two processes:
 * ``ibm01``: ``ICCAD04-ibm01-v0`` on a 64 x 64 grid, protocol MH (the reported metric is the
   macro HPWL, :func:`placement_env.wirelength.macro_hpwl`); the env leaves the pads out
   (``ports=False``), so that its HPWL cost is that metric. The policy starts from the greedy
-  prior (``wire_skip``, ``wire_prior=100``, ``centre_prior=0.1``: at first its argmax is the
-  greedy placer's rule); the untrained prior is decoded too, so what PPO adds is visible.
+  prior (``wire_skip``, ``wire_prior=300``, ``centre_prior=0.5``: at first its argmax is the
+  greedy placer's rule) and trains anchored to it (:data:`IBM_TRAIN`). So that what PPO adds
+  is visible, the untrained prior is decoded the same ways, and sampled as many times as the PPO
+  run played episodes (training and evaluation) against the best placement PPO saw.
 * ``finetune``: the ibm01 policy of each seed fine-tuned on the unseen ibm03 against the same
-  training from scratch (the pre-trained run's architecture and prior, same seed) for
-  ``--finetune-steps`` env steps each.
+  training from scratch (the pre-trained run's architecture, prior and PPO settings, same
+  seed) for ``--finetune-steps`` env steps each.
 
 Writes ``bench.md`` (tables) and ``bench.json`` under ``--out`` (``bench_<part>.*`` with one
 part).
@@ -50,8 +52,11 @@ TPU_ENV = {"snap": True, "dead_end_penalty": 50}
 TPU_GRID = 16
 IBM_GRID = 64
 IBM_ENV = {"ports": False}  # the env's HPWL is then exactly protocol MH's macro HPWL
-WIRE_PRIOR = 100.0
-CENTRE_PRIOR = 0.1
+WIRE_PRIOR = 300.0
+CENTRE_PRIOR = 0.5
+# Keeps the prior: the entropy term pulls towards it (ent_coef x KL), with a small step size.
+IBM_TRAIN = {"anchor": True, "ent_coef": 0.5, "learning_rate": 1e-4}
+EVAL_SAMPLES = 2
 
 
 def _fmt(values: list[float]) -> str:
@@ -135,9 +140,10 @@ def bench_ibm01(out: Path, seeds: list[int], minutes: float, samples: int):
     for seed in seeds:
         args = Args(design=("ICCAD04-ibm01-v0",), grid=IBM_GRID, env_arg=_env_args(IBM_ENV),
                     wire_skip=True,
-                    wire_prior=WIRE_PRIOR, centre_prior=CENTRE_PRIOR, timesteps=STEPS,
-                    max_minutes=minutes, seed=seed, out=str(out / f"ibm01_s{seed}"),
-                    eval_every=2000, eval_samples=2, progress=False)  # fmt: skip
+                    wire_prior=WIRE_PRIOR, centre_prior=CENTRE_PRIOR, **IBM_TRAIN,
+                    timesteps=STEPS, max_minutes=minutes, seed=seed,
+                    out=str(out / f"ibm01_s{seed}"), eval_every=2000, eval_samples=EVAL_SAMPLES,
+                    progress=False)  # fmt: skip
         data["ppo"].append(train(args))
         _untrained(out / f"ibm01_prior_s{seed}.zip", options, args)
     lines = ["| method | macro HPWL (MH, mean ± std) | note |", "|---|---|---|"]
@@ -157,17 +163,36 @@ def bench_ibm01(out: Path, seeds: list[int], minutes: float, samples: int):
             results = [_decode(out / model.format(s=s), design, s, n, IBM_ENV) for s in seeds]
             row(f"{who}, {how}", [macro_hpwl(design.netlist, r.placement) for r in results],
                 _completion(results))
+    # Equal episodes: the prior sampled as often as PPO played (training + evaluation rollouts)
+    # against the best placement PPO saw (env HPWL = MH with ports=False).
+    played = [_episodes_played(out / f"ibm01_s{s}", design.netlist) for s in seeds]
+    results = [_decode(out / f"ibm01_prior_s{s}.zip", design, s, k - 1, IBM_ENV)
+               for s, k in zip(seeds, played, strict=True)]  # fmt: skip
+    row("untrained prior, best of as many rollouts as PPO played",
+        [macro_hpwl(design.netlist, r.placement) for r in results],
+        f"rollouts {', '.join(map(str, played))}")  # fmt: skip
+    row("PPO, best placement seen in training and evaluation",
+        [s["designs"]["ICCAD04-ibm01"]["best_info"]["hpwl"] for s in data["ppo"]],
+        "same rollouts")  # fmt: skip
     steps = _fmt([s["timesteps"] for s in data["ppo"]])
     secs = _fmt([s["train_seconds"] for s in data["ppo"]])
     lines.append(f"| (PPO steps / train s) | {steps} / {secs} | |")
     return lines, data
 
 
-def bench_finetune(out: Path, seeds: list[int], steps: int):
+def _episodes_played(run: Path, netlist) -> int:
+    """Training episodes (steps / macros) plus evaluation rollouts of a finished ibm01 run."""
+    summary = json.loads((run / "summary.json").read_text())
+    evaluations = len((run / "curve.csv").read_text().strip().splitlines()) - 1
+    macros = summary["designs"]["ICCAD04-ibm01"]["best_info"]["n_placed"]
+    return round(summary["timesteps"] / macros) + evaluations * (1 + EVAL_SAMPLES)
+
+
+def bench_finetune(out: Path, seeds: list[int], steps: int, samples: int):
     design = netlists.load("ibm03")
     data: dict = {}
     for name in ("scratch", "fine-tuned from ibm01"):
-        data[name] = {"mh": [], "final_cost": []}
+        data[name] = {"mh": [], "final_cost": [], "mh_best": []}
         for seed in seeds:
             pretrained = out / f"ibm01_s{seed}" / "model.zip"
             if not pretrained.is_file():
@@ -176,26 +201,37 @@ def bench_finetune(out: Path, seeds: list[int], steps: int):
             init = str(pretrained) if name != "scratch" else None
             # Scratch trains the pre-trained run's own architecture and prior.
             trained = json.loads((pretrained.parent / "summary.json").read_text())["args"]
-            prior = {k: trained.get(k, 0.0) for k in ("wire_prior", "centre_prior")}
+            same = {k: trained[k] for k in ("wire_prior", "centre_prior", "anchor", "ent_coef",
+                                            "learning_rate", "wire_skip") if k in trained}
             summary = train(Args(design=("ICCAD04-ibm03-v0",), grid=IBM_GRID,
-                                 env_arg=tuple(trained.get("env_arg", ())),
-                                 wire_skip=trained["wire_skip"], **prior, timesteps=steps,
-                                 seed=seed, out=str(run), init_from=init, eval_every=10**9,
-                                 progress=False))  # fmt: skip
+                                 env_arg=tuple(trained.get("env_arg", ())), **same,
+                                 timesteps=steps, seed=seed, out=str(run), init_from=init,
+                                 eval_every=10**9, progress=False))  # fmt: skip
             data[name]["final_cost"].append(summary["designs"]["ICCAD04-ibm03"]["final_cost"])
             result = _decode(run / "model.zip", design, seed, 0)
             data[name]["mh"].append(macro_hpwl(design.netlist, result.placement))
+            result = _decode(run / "model.zip", design, seed, samples)
+            data[name]["mh_best"].append(macro_hpwl(design.netlist, result.placement))
     zero = [macro_hpwl(design.netlist, _decode(out / f"ibm01_s{s}" / "model.zip", design, s,
                                                 0).placement) for s in seeds]  # fmt: skip
+    # The policy both runs start from before any training (the prior alone; ibm01_prior_s*).
+    prior = [macro_hpwl(design.netlist, _decode(out / f"ibm01_prior_s{s}.zip", design, s, n,
+                                                 IBM_ENV).placement)
+             for n in (0, samples) for s in seeds]  # fmt: skip
     greedy = macro_hpwl(design.netlist, make_placer("greedy", context="macros").place(
         design, None, Budget(evaluations=1)).placement)  # fmt: skip
-    lines = [f"| ibm03 (unseen), {steps} steps each | env cost, greedy rollout | macro HPWL |",
-             "|---|---|---|"]  # fmt: skip
+    lines = [f"| ibm03 (unseen), {steps} steps each | env cost, greedy rollout | macro HPWL, "
+             f"greedy rollout | macro HPWL, best of 1 + {samples} sampled |",
+             "|---|---|---|---|"]  # fmt: skip
     for name, row in data.items():
-        lines.append(f"| {name} | {_fmt(row['final_cost'])} | {_fmt(row['mh'])} |")
-    lines.append(f"| ibm01 policy zero-shot | - | {_fmt(zero)} |")
-    lines.append(f"| greedy placer | - | {greedy:.5g} |")
+        lines.append(f"| {name} | {_fmt(row['final_cost'])} | {_fmt(row['mh'])} | "
+                     f"{_fmt(row['mh_best'])} |")  # fmt: skip
+    lines.append(f"| ibm01 policy zero-shot | - | {_fmt(zero)} | - |")
+    lines.append(f"| untrained prior | - | {_fmt(prior[: len(seeds)])} | "
+                 f"{_fmt(prior[len(seeds) :])} |")  # fmt: skip
+    lines.append(f"| greedy placer | - | {greedy:.5g} | - |")
     data["zero_shot_mh"], data["greedy_mh"] = zero, greedy
+    data["prior_mh"], data["prior_best_mh"] = prior[: len(seeds)], prior[len(seeds) :]
     return lines, data
 
 
@@ -230,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
             title = (f"ICCAD04 ibm01, protocol MH, grid {IBM_GRID}, {args.minutes:g} min PPO "
                      f"per seed, {args.seeds} seeds")  # fmt: skip
         else:
-            lines, data[part] = bench_finetune(out, seeds, args.finetune_steps)
+            lines, data[part] = bench_finetune(out, seeds, args.finetune_steps, args.samples)
             title = f"Pre-train on ibm01, fine-tune on ibm03 vs scratch, {args.seeds} seeds"
         wall = time.perf_counter() - start
         report += [f"### {title} (wall {wall / 60:.1f} min)", "", *lines, ""]

@@ -165,7 +165,7 @@ def bench_ibm01(out: Path, seeds: list[int], minutes: float, samples: int):
                 _completion(results))
     # Equal episodes: the prior sampled as often as PPO played (training + evaluation rollouts)
     # against the best placement PPO saw (env HPWL = MH with ports=False).
-    played = [_episodes_played(out / f"ibm01_s{s}", design.netlist) for s in seeds]
+    played = [_episodes_played(out / f"ibm01_s{s}") for s in seeds]
     results = [_decode(out / f"ibm01_prior_s{s}.zip", design, s, k - 1, IBM_ENV)
                for s, k in zip(seeds, played, strict=True)]  # fmt: skip
     row("untrained prior, best of as many rollouts as PPO played",
@@ -180,7 +180,7 @@ def bench_ibm01(out: Path, seeds: list[int], minutes: float, samples: int):
     return lines, data
 
 
-def _episodes_played(run: Path, netlist) -> int:
+def _episodes_played(run: Path) -> int:
     """Training episodes (steps / macros) plus evaluation rollouts of a finished ibm01 run."""
     summary = json.loads((run / "summary.json").read_text())
     evaluations = len((run / "curve.csv").read_text().strip().splitlines()) - 1
@@ -199,7 +199,7 @@ def bench_finetune(out: Path, seeds: list[int], steps: int, samples: int):
                 raise SystemExit(f"finetune needs {pretrained}: run the ibm01 part first")
             run = out / f"ibm03_{name.split()[0]}_s{seed}"
             init = str(pretrained) if name != "scratch" else None
-            # Scratch trains the pre-trained run's own architecture and prior.
+            # Scratch trains the pre-trained run's own architecture, prior and PPO settings.
             trained = json.loads((pretrained.parent / "summary.json").read_text())["args"]
             same = {k: trained[k] for k in ("wire_prior", "centre_prior", "anchor", "ent_coef",
                                             "learning_rate", "wire_skip") if k in trained}

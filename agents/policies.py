@@ -329,6 +329,16 @@ class CellLogitHead(nn.Module):
             logits = logits + self.centre_weight * self.centre_distance
         return logits.flatten(1)  # (B, rows * cols)
 
+    def scale(self, factor: float) -> None:
+        """Multiplies every logit by ``factor`` (all terms are linear in the scaled weights)."""
+        with torch.no_grad():
+            for layer in (self.out, self.skip):
+                if layer is not None:
+                    layer.weight.mul_(factor)
+                    layer.bias.mul_(factor)
+            if self.centre_weight is not None:
+                self.centre_weight.mul_(factor)
+
     def reset_small(self) -> None:
         """Zero output layer: the first policy is exactly uniform over the legal cells (plus
         the wire and centre priors, if any), so it explores like the env's random policy. The
@@ -400,6 +410,15 @@ class PlacementPolicy(MaskableActorCriticPolicy):
         self.optimizer = self.optimizer_class(
             self.parameters(), lr=lr_schedule(1), **self.optimizer_kwargs
         )
+
+    def soften(self, temperature: float) -> None:
+        """Divides the policy's logits by ``temperature`` (> 1: closer to uniform over the legal
+        cells, same argmax). A long-trained policy is nearly deterministic; fine-tuned on another
+        design it would sample little but its own greedy rollout, so softening it first gives
+        PPO something to compare."""
+        if not (np.isfinite(temperature) and temperature > 0):
+            raise PolicyError(f"temperature must be finite and positive, got {temperature}")
+        self.action_net.scale(1.0 / temperature)
 
     @property
     def anchor(self) -> PlacementPolicy | None:

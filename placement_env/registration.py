@@ -5,9 +5,13 @@
   (``reward_schedule=``, ``soft_macros=``, ``w_wl=``, ``w_wns=``, ``w_area=``, ``wire_model=``).
 * ``placement_env/TPUv1-v0`` -- the TPUv1-like chip of :mod:`accel`
   (``accel.build_chip(accel.TPU_V1)``: 8 movable macros, fixed I/O) on a 128 x 128 grid with the
-  ``"chip"`` reward (sparse) and the 28 nm wire model ``accel.technology("28nm").wire_model()``;
-  the chip's ``tiles=`` and ``utilisation=`` (see :func:`accel.build_chip`) and every env argument
-  can be overridden as keyword arguments of ``gymnasium.make``.
+  ``"chip"`` reward (sparse) and the wire model of its process (28 nm,
+  ``accel.technology("28nm").wire_model()``); the chip's ``tiles=`` and ``utilisation=`` (see
+  :func:`accel.build_chip`) and every env argument can be overridden as keyword arguments of
+  ``gymnasium.make``.
+* ``placement_env/TPUv2-v0`` and ``placement_env/TPUv3-v0`` -- the same for the training chips
+  (``accel.TPU_V2``: two cores, 12 movable macros; ``accel.TPU_V3``: two matrix units per core,
+  14 movable macros; both 16 nm).
 * ``placement_env/ICCAD04-ibm01-v0`` ... ``placement_env/ICCAD04-ibm14-v0`` (no ibm05, which has
   no macros) -- the ICCAD04 design of that name (``netlist="ibmNN"``) on a 128 x 128 grid with the
   ``"hpwl"`` reward; any env argument can be overridden.
@@ -25,26 +29,30 @@ ENTRY_POINT = "placement_env.env:MacroPlacementEnv"
 ICCAD04_DESIGNS = tuple(f"ibm{i:02d}" for i in range(1, 15) if i != 5)
 
 
-def make_tpu_v1(
-    tiles: int = 1, utilisation: float | None = None, **kwargs: Any
+def make_tpu(
+    preset: str = "tpu_v1", tiles: int = 1, utilisation: float | None = None, **kwargs: Any
 ) -> Any:  # MacroPlacementEnv; annotated loosely to keep this module light
-    """The ``TPUv1-v0`` env: ``accel.build_chip(accel.TPU_V1, tiles, utilisation)`` placed with
-    the ``"chip"`` reward, a 128 x 128 grid and the 28 nm wire model unless ``kwargs`` say
-    otherwise."""
+    """A ``TPUv*-v0`` env: ``accel.build_chip(accel.preset(preset), tiles, utilisation)`` placed
+    with the ``"chip"`` reward, a 128 x 128 grid and the wire model of the chip's process unless
+    ``kwargs`` say otherwise."""
     import accel
     from placement_env.env import MacroPlacementEnv
 
-    design = accel.build_chip(accel.TPU_V1, tiles=tiles, utilisation=utilisation)
+    params = accel.preset(preset)
+    design = accel.build_chip(params, tiles=tiles, utilisation=utilisation)
     kwargs.setdefault("grid", 128)
     kwargs.setdefault("reward", "chip")
-    kwargs.setdefault("wire_model", accel.technology("28nm").wire_model())
+    kwargs.setdefault("wire_model", params.technology.wire_model())
     return MacroPlacementEnv(netlist=design, **kwargs)
 
 
 #: id (without namespace) -> (entry point, default kwargs)
 SPECS: dict[str, tuple[str, dict[str, Any]]] = {
     "MacroPlacement-v0": (ENTRY_POINT, {}),
-    "TPUv1-v0": ("placement_env.registration:make_tpu_v1", {}),
+    **{
+        f"TPUv{v}-v0": ("placement_env.registration:make_tpu", {"preset": f"tpu_v{v}"})
+        for v in (1, 2, 3)
+    },
     **{
         f"ICCAD04-{name}-v0": (ENTRY_POINT, {"netlist": name, "grid": 128, "reward": "hpwl"})
         for name in ICCAD04_DESIGNS

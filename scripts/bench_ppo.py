@@ -19,6 +19,11 @@ picks parts, so that two parts can run as two processes:
 * ``finetune``: the ibm01 policy of each seed fine-tuned on the unseen ibm03 against the same
   training from scratch (the pre-trained run's architecture, prior and PPO settings, same
   seed) for ``--finetune-steps`` env steps each.
+* ``finetune_tpu``: the TPUv1 policy of each seed (the ``tpu`` part) fine-tuned on the unseen
+  training chips ``TPUv2-v0`` (12 macros) and ``TPUv3-v0`` (14 macros) against the same training
+  from scratch, ``--finetune-steps`` env steps each; the greedy-rollout cost at a quarter, half
+  and all of the steps, best of 1 + ``--samples`` at the end, and the zero-shot TPUv1 policy;
+  ``--temperature`` softens the pre-trained policy first (``train_agent.py --init-temperature``).
 
 Writes ``bench.md`` (tables) and ``bench.json`` under ``--out`` (``bench_<part>.*`` with one
 part).
@@ -29,6 +34,7 @@ part).
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import statistics
 import sys
@@ -57,6 +63,8 @@ CENTRE_PRIOR = 0.5
 # Keeps the prior: the entropy term pulls towards it (ent_coef x KL), with a small step size.
 IBM_TRAIN = {"anchor": True, "ent_coef": 0.5, "learning_rate": 1e-4}
 EVAL_SAMPLES = 2
+TPU_TARGETS = ("TPUv2", "TPUv3")  # unseen chips for the TPUv1 policies
+PARTS = ("tpu", "ibm01", "finetune", "finetune_tpu")
 
 
 def _fmt(values: list[float]) -> str:
@@ -188,34 +196,51 @@ def _episodes_played(run: Path) -> int:
     return round(summary["timesteps"] / macros) + evaluations * (1 + EVAL_SAMPLES)
 
 
-def bench_finetune(out: Path, seeds: list[int], steps: int, samples: int):
+def _same_training(pretrained: Path) -> dict:
+    """The pre-trained run's architecture, prior and PPO settings, which scratch shares."""
+    trained = json.loads((pretrained.parent / "summary.json").read_text())["args"]
+    keys = ("reward", "policy", "env_arg", "wire_prior", "centre_prior", "anchor", "ent_coef",
+            "learning_rate", "wire_skip", "n_epochs")  # fmt: skip
+    same = {k: trained[k] for k in keys if k in trained}
+    same["env_arg"] = tuple(same.get("env_arg", ()))
+    return same
+
+
+def _pair(pretrained: Path, design_id: str, run: Path, grid: int, steps: int, seed: int,
+          eval_every: int, temperature: float = 1.0) -> dict:  # fmt: skip
+    """Scratch and fine-tuned training of ``design_id`` for ``steps`` env steps each (the
+    pre-trained policy softened by ``temperature`` first)."""
+    if not pretrained.is_file():
+        raise SystemExit(f"fine-tuning needs {pretrained}: run the pre-training part first")
+    summaries = {}
+    for name, init in (("scratch", {}), ("fine-tuned", {"init_from": str(pretrained),
+                                                         "init_temperature": temperature})):
+        summaries[name] = train(Args(design=(design_id,), grid=grid, **_same_training(pretrained),
+                                     timesteps=steps, seed=seed, out=f"{run}_{name}", **init,
+                                     eval_every=eval_every, progress=False))  # fmt: skip
+    return summaries
+
+
+def bench_finetune(out: Path, pre: Path, seeds: list[int], steps: int, samples: int):
     design = netlists.load("ibm03")
     data: dict = {}
-    for name in ("scratch", "fine-tuned from ibm01"):
+    for seed in seeds:
+        _pair(pre / f"ibm01_s{seed}" / "model.zip", "ICCAD04-ibm03-v0", out / f"ibm03_s{seed}",
+              IBM_GRID, steps, seed, 10**9)  # fmt: skip
+    for name in ("scratch", "fine-tuned"):
         data[name] = {"mh": [], "final_cost": [], "mh_best": []}
         for seed in seeds:
-            pretrained = out / f"ibm01_s{seed}" / "model.zip"
-            if not pretrained.is_file():
-                raise SystemExit(f"finetune needs {pretrained}: run the ibm01 part first")
-            run = out / f"ibm03_{name.split()[0]}_s{seed}"
-            init = str(pretrained) if name != "scratch" else None
-            # Scratch trains the pre-trained run's own architecture, prior and PPO settings.
-            trained = json.loads((pretrained.parent / "summary.json").read_text())["args"]
-            same = {k: trained[k] for k in ("wire_prior", "centre_prior", "anchor", "ent_coef",
-                                            "learning_rate", "wire_skip") if k in trained}
-            summary = train(Args(design=("ICCAD04-ibm03-v0",), grid=IBM_GRID,
-                                 env_arg=tuple(trained.get("env_arg", ())), **same,
-                                 timesteps=steps, seed=seed, out=str(run), init_from=init,
-                                 eval_every=10**9, progress=False))  # fmt: skip
+            run = out / f"ibm03_s{seed}_{name}"
+            summary = json.loads((run / "summary.json").read_text())
             data[name]["final_cost"].append(summary["designs"]["ICCAD04-ibm03"]["final_cost"])
             result = _decode(run / "model.zip", design, seed, 0)
             data[name]["mh"].append(macro_hpwl(design.netlist, result.placement))
             result = _decode(run / "model.zip", design, seed, samples)
             data[name]["mh_best"].append(macro_hpwl(design.netlist, result.placement))
-    zero = [macro_hpwl(design.netlist, _decode(out / f"ibm01_s{s}" / "model.zip", design, s,
+    zero = [macro_hpwl(design.netlist, _decode(pre / f"ibm01_s{s}" / "model.zip", design, s,
                                                 0).placement) for s in seeds]  # fmt: skip
     # The policy both runs start from before any training (the prior alone; ibm01_prior_s*).
-    prior = [macro_hpwl(design.netlist, _decode(out / f"ibm01_prior_s{s}.zip", design, s, n,
+    prior = [macro_hpwl(design.netlist, _decode(pre / f"ibm01_prior_s{s}.zip", design, s, n,
                                                  IBM_ENV).placement)
              for n in (0, samples) for s in seeds]  # fmt: skip
     greedy = macro_hpwl(design.netlist, make_placer("greedy", context="macros").place(
@@ -235,6 +260,52 @@ def bench_finetune(out: Path, seeds: list[int], steps: int, samples: int):
     return lines, data
 
 
+def _curve_at(run: Path, budgets: list[int]) -> list[float]:
+    """The greedy-rollout cost of the periodic evaluation at each step budget."""
+    rows = list(csv.DictReader((run / "curve.csv").open()))
+    return [float(next(r for r in rows if int(r["timesteps"]) >= b)["greedy_cost"])
+            for b in budgets]  # fmt: skip
+
+
+def bench_finetune_tpu(out: Path, pre: Path, seeds: list[int], steps: int, samples: int,
+                       temperature: float):  # fmt: skip
+    """TPUv1 policies (the ``tpu`` part) fine-tuned on the unseen TPUv2 and TPUv3 chips."""
+    budgets = [steps // 4, steps // 2, steps]
+    lines = ["| chip (unseen) | run | " + " | ".join(f"cost at {b} steps" for b in budgets)
+             + f" | best of 1 + {samples} sampled at {steps} |",
+             "|---|---|" + "---|" * (len(budgets) + 1)]  # fmt: skip
+    data: dict = {}
+    for chip in TPU_TARGETS:
+        env = make_raw_env(EnvOptions(chip, reward="hpwl", grid=TPU_GRID, env_kwargs=TPU_ENV))
+        data[chip] = {}
+        for seed in seeds:
+            _pair(pre / f"tpu_s{seed}" / "model.zip", chip, out / f"{chip}_s{seed}", TPU_GRID,
+                  steps, seed, steps // 8, temperature)  # fmt: skip
+        for name in ("scratch", "fine-tuned"):
+            runs = [out / f"{chip}_s{s}_{name}" for s in seeds]
+            curves = [_curve_at(run, budgets) for run in runs]
+            best = [placement_cost(env, _decode(run / "model.zip", env.design, s, samples,
+                                                TPU_ENV).placement)
+                    for run, s in zip(runs, seeds, strict=True)]  # fmt: skip
+            data[chip][name] = {"curves": curves, "best": best}
+            cells = [_fmt([c[i] for c in curves]) for i in range(len(budgets))]
+            lines.append(f"| {chip} | {name} | {' | '.join(cells)} | {_fmt(best)} |")
+        zero = [placement_cost(env, _decode(pre / f"tpu_s{s}" / "model.zip", env.design, s, n,
+                                            TPU_ENV).placement)
+                for n in (0, samples) for s in seeds]  # fmt: skip
+        gaps = " | ".join("-" for _ in budgets[1:])
+        lines.append(f"| {chip} | TPUv1 policy zero-shot | {_fmt(zero[: len(seeds)])} | {gaps} "
+                     f"| {_fmt(zero[len(seeds) :])} |")  # fmt: skip
+        for name in ("random", "greedy"):
+            costs = [placement_cost(env, make_placer(name, context="macros").place(
+                env.design, np.random.default_rng(s), Budget(evaluations=300)).placement)
+                for s in seeds]  # fmt: skip
+            lines.append(f"| {chip} | {name} placer | {_fmt(costs)} | {gaps} | - |")
+            data[chip][f"{name} placer"] = costs
+        data[chip]["zero_shot"] = zero
+    return lines, data
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--minutes", type=float, default=3.0, help="training per run")
@@ -242,13 +313,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--first-seed", type=int, default=0, help="seeds run from this one")
     parser.add_argument("--samples", type=int, default=8, help="sampled rollouts when decoding")
     parser.add_argument("--finetune-steps", type=int, default=3000, help="env steps per run")
-    parser.add_argument("--only", nargs="+", default=["tpu", "ibm01", "finetune"])
+    parser.add_argument("--temperature", type=float, default=1.0,
+                        help="finetune_tpu: soften the pre-trained policy by this first")
+    parser.add_argument("--only", nargs="+", default=list(PARTS), help="parts to run, in order")
     parser.add_argument("--out", default="bench_ppo_out")
+    parser.add_argument("--pretrained", help="the tpu / ibm01 parts' output (default: --out)")
     args = parser.parse_args(argv)
-    unknown = set(args.only) - {"tpu", "ibm01", "finetune"}
+    unknown = set(args.only) - set(PARTS)
     if unknown:
-        parser.error(f"unknown part(s) {sorted(unknown)}; choose tpu, ibm01, finetune")
+        parser.error(f"unknown part(s) {sorted(unknown)}; choose from {', '.join(PARTS)}")
     out = Path(args.out)
+    pre = Path(args.pretrained or args.out)
     out.mkdir(parents=True, exist_ok=True)
     stem = f"bench_{args.only[0]}" if len(args.only) == 1 else "bench"
     if args.first_seed:
@@ -265,9 +340,16 @@ def main(argv: list[str] | None = None) -> int:
             lines, data[part] = bench_ibm01(out, seeds, args.minutes, args.samples)
             title = (f"ICCAD04 ibm01, protocol MH, grid {IBM_GRID}, {args.minutes:g} min PPO "
                      f"per seed, {args.seeds} seeds")  # fmt: skip
-        else:
-            lines, data[part] = bench_finetune(out, seeds, args.finetune_steps, args.samples)
+        elif part == "finetune":
+            lines, data[part] = bench_finetune(out, pre, seeds, args.finetune_steps,
+                                             args.samples)
             title = f"Pre-train on ibm01, fine-tune on ibm03 vs scratch, {args.seeds} seeds"
+        else:
+            lines, data[part] = bench_finetune_tpu(out, pre, seeds, args.finetune_steps,
+                                                 args.samples, args.temperature)
+            title = (f"Pre-train on TPUv1 (the tpu part), fine-tune on {' and '.join(TPU_TARGETS)}"
+                     f" (temperature {args.temperature:g}) vs scratch, greedy-rollout HPWL cost, "
+                     f"{args.seeds} seeds")  # fmt: skip
         wall = time.perf_counter() - start
         report += [f"### {title} (wall {wall / 60:.1f} min)", "", *lines, ""]
         (out / f"{stem}.md").write_text("\n".join(report))

@@ -71,6 +71,7 @@ class Args:
     out: str = "train_out"
     resume: str | None = None
     init_from: str | None = None
+    init_temperature: float = 1.0  # > 1 softens the --init-from policy before fine-tuning
     n_steps: int = 256
     batch_size: int = 64
     n_epochs: int = 4
@@ -101,6 +102,10 @@ class Args:
             raise TrainingError(f"--max-minutes must be positive, got {self.max_minutes}")
         if not self.design:
             raise TrainingError("give at least one --design")
+        if not self.init_temperature > 0:
+            raise TrainingError(f"--init-temperature must be positive, got {self.init_temperature}")
+        if self.init_temperature != 1.0 and not self.init_from:
+            raise TrainingError("--init-temperature softens the --init-from policy; give both")
 
     def ppo(self) -> PPOConfig:
         return PPOConfig(
@@ -143,6 +148,7 @@ HELP = {
     "threads": "torch CPU threads",
     "resume": "continue training this checkpoint on the same designs",
     "init_from": "start from this checkpoint's weights (pre-train, then fine-tune)",
+    "init_temperature": "divide the --init-from policy's logits by this (> 1: explore more)",
     "wire_skip": "policy head with a linear skip over the raw grid channels (greedier)",
     "wire_prior": "with --wire-skip: start that skip at -B x the wire mask (a greedy prior)",
     "centre_prior": "start a learnable -C x (distance from the canvas centre) term (tie-break)",
@@ -153,6 +159,10 @@ HELP = {
     "checkpoint_every": "save a checkpoint every N env steps",
     "compare_baselines": "print random and greedy baselines beside the agent",
 }
+
+
+#: Types of the options whose default is None (the others take their default's type).
+OPTIONAL_TYPES = {"grid": int, "max_minutes": float}
 
 
 def parse_args(argv: list[str] | None = None) -> Args:
@@ -172,11 +182,8 @@ def parse_args(argv: list[str] | None = None) -> Args:
         elif isinstance(default, tuple):  # repeating the flag adds to the list
             parser.add_argument(flag, nargs="+", action="extend", default=None, help=text)
         else:
-            kind = {"timesteps": int, "n_envs": int, "seed": int, "grid": int, "threads": int,
-                    "n_steps": int, "batch_size": int, "n_epochs": int, "eval_every": int,
-                    "eval_samples": int, "checkpoint_every": int, "learning_rate": float,
-                    "ent_coef": float, "max_minutes": float,
-                    "wire_prior": float, "centre_prior": float}.get(f.name, str)  # fmt: skip
+            # The default's type; the options that default to None say theirs here.
+            kind = type(default) if default is not None else OPTIONAL_TYPES.get(f.name, str)
             parser.add_argument(flag, type=kind, default=default, help=text)
     ns = vars(parser.parse_args(argv))
     ns = {k: getattr(defaults, k) if v is None and isinstance(getattr(defaults, k), tuple) else v
@@ -336,6 +343,9 @@ def train(args: Args) -> dict:
         if args.init_from:
             copied, skipped = init_from(model, args.init_from, device)
             notes = {"init_from": args.init_from, "copied": len(copied), "skipped": skipped}
+            if args.init_temperature != 1.0:
+                model.policy.soften(args.init_temperature)
+                notes["init_temperature"] = args.init_temperature
     if start_anchor(model, args.ppo()):
         notes["anchored"] = True
     model.set_logger(_logger(out, args.verbose))

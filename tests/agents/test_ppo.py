@@ -353,3 +353,49 @@ def test_anchor__frozen_kept_out_of_training_and_checkpoints(tmp_path):
     obs, masks = _obs_batch(make_env(EnvOptions("n10", grid=GRID)), size=2)
     entropy, third = _entropy_and_kl(plain, obs, masks)
     assert torch.allclose(entropy, third)  # no anchor: SB3's entropy, unchanged
+
+
+def test_soften__divides_every_logit_by_the_temperature_keeping_the_argmax():
+    """Golden check on a trained policy with all three logit terms (head, wire skip, centre)."""
+    config = PPOConfig(**{**SMALL.__dict__, "wire_skip": True, "wire_prior": 100.0,
+                          "centre_prior": 0.5})  # fmt: skip
+    model = new_model(config, _vec("ibm01"), 0)
+    model.learn(64)  # the head's output layer moves off zero
+    obs, masks = _obs_batch(make_env(EnvOptions("ibm01", grid=GRID)), size=3)
+    before = model.policy.cell_logits(obs).detach()
+    entropy_before = model.policy.get_distribution(obs, torch.as_tensor(masks)).entropy()
+    model.policy.soften(4.0)
+    after = model.policy.cell_logits(obs).detach()
+    assert torch.allclose(after, before / 4.0, atol=1e-5)
+    legal = torch.as_tensor(masks)
+    pick = lambda x: torch.where(legal, x, -torch.inf).argmax(1)  # noqa: E731
+    assert torch.equal(pick(after), pick(before))
+    entropy_after = model.policy.get_distribution(obs, legal).entropy()
+    assert (entropy_after > entropy_before).all()
+    with pytest.raises(PolicyError, match="temperature"):
+        model.policy.soften(0.0)
+
+
+def test_train__init_temperature_softens_the_fine_tuning_start(trained, tmp_path):
+    _, path = trained
+    script = _train_script()
+    small = {"grid": GRID, "timesteps": 32, "n_steps": 32, "batch_size": 32, "eval_every": 64,
+             "eval_samples": 0, "progress": False, "init_from": str(path)}  # fmt: skip
+    starts = []
+
+    def recording_start_anchor(model, config):
+        starts.append({k: v.clone() for k, v in model.policy.action_net.state_dict().items()})
+        return start_anchor(model, config)
+
+    script.start_anchor = recording_start_anchor
+    tuned = script.train(script.Args(design=("n30",), init_temperature=2.0,
+                                     out=str(tmp_path / "soft"), **small))  # fmt: skip
+    assert tuned["init_temperature"] == 2.0
+    head = load_model(path).policy.action_net.state_dict()
+    assert torch.allclose(starts[0]["out.weight"], head["out.weight"] / 2.0)
+    parsed = script.parse_args(["--init-from", str(path), "--init-temperature", "2.5"])
+    assert parsed.init_temperature == 2.5
+    with pytest.raises(TrainingError, match="--init-from"):
+        script.Args(design=("n30",), init_temperature=2.0)
+    with pytest.raises(TrainingError, match="positive"):
+        script.Args(design=("n30",), init_from=str(path), init_temperature=-1.0)

@@ -362,7 +362,7 @@ def test_ready_ids__registered_with_and_without_namespace():
     from placement_env.registration import ICCAD04_DESIGNS
 
     assert "ibm05" not in ICCAD04_DESIGNS and len(ICCAD04_DESIGNS) == 13
-    for name in ["TPUv1-v0", *(f"ICCAD04-{d}-v0" for d in ICCAD04_DESIGNS)]:
+    for name in ["TPUv1-v0", "TPUv2-v0", "TPUv3-v0", *(f"ICCAD04-{d}-v0" for d in ICCAD04_DESIGNS)]:
         assert f"placement_env/{name}" in gym.registry and name in gym.registry
 
 
@@ -382,6 +382,19 @@ def test_tpu_v1_id__chip_reward_and_checkers_pass():
     small = gym.make("placement_env:TPUv1-v0", grid=32, utilisation=0.5, reward_schedule="dense")
     total, info, _ = rollout(small.unwrapped, 0)
     assert total == pytest.approx(-info["cost"])
+
+
+@pytest.mark.parametrize(("env_id", "macros"), [("TPUv2-v0", 12), ("TPUv3-v0", 14)])
+def test_training_chip_ids__their_preset_and_16nm_wires(env_id, macros):
+    import accel
+
+    env = gym.make(f"placement_env/{env_id}", grid=16, reward="hpwl", snap=True).unwrapped
+    preset = accel.preset(f"tpu_v{env_id[4]}")
+    assert len(env.macros) == macros
+    assert env.netlist.canvas == accel.build_chip(preset).netlist.canvas
+    assert env.wire_model.name == "accel_16nm" and env.reward_mode == "hpwl"
+    total, info, _ = rollout(env, 0)
+    assert info["n_placed"] == macros and total == pytest.approx(-info["cost"])
 
 
 def test_iccad04_id__colon_form_makes_ibm01():

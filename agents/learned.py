@@ -62,6 +62,8 @@ class PPOPlacer(Placer):
         samples: Sampled rollouts besides the greedy one.
         train_steps: Most env steps of training (no checkpoint) .
         fine_tune_steps: Env steps of fine-tuning a checkpoint on this design (0: none).
+        fine_tune_temperature: Divide the checkpoint's logits by this before fine-tuning (> 1:
+            explore more; see :meth:`agents.policies.PlacementPolicy.soften`).
         cleanup: Run the local clean-up pass.
         context: ``"placed"`` or ``"macros"`` (see :mod:`agents.base`); the policy always sees
             the macros, ports and fixed blocks (the env's view), the clean-up the context.
@@ -83,6 +85,7 @@ class PPOPlacer(Placer):
         samples: int = 2,
         train_steps: int = 512,
         fine_tune_steps: int = 0,
+        fine_tune_temperature: float = 1.0,
         cleanup: bool = True,
         context: str = "placed",
         device: str = "cpu",
@@ -100,12 +103,17 @@ class PPOPlacer(Placer):
                 "samples and fine_tune_steps must be >= 0 and train_steps >= 1, got "
                 f"{samples}, {fine_tune_steps}, {train_steps}"
             )
+        if not (np.isfinite(fine_tune_temperature) and fine_tune_temperature > 0):
+            raise PlacerError(
+                f"fine_tune_temperature must be finite and positive, got {fine_tune_temperature}"
+            )
         self.checkpoint = checkpoint
         self.grid_size = grid
         self.policy = policy
         self.samples = samples
         self.train_steps = train_steps
         self.fine_tune_steps = fine_tune_steps
+        self.fine_tune_temperature = float(fine_tune_temperature)
         self.cleanup = cleanup
         self.context = context
         self.device = device
@@ -177,6 +185,7 @@ class PPOPlacer(Placer):
             fresh = new_model(config, vec, seed, device)
             if model is not None:
                 init_from(fresh, self.checkpoint, device)
+                fresh.policy.soften(self.fine_tune_temperature)
                 kind = "fine_tuned"
             else:
                 kind = "trained"

@@ -203,6 +203,11 @@ def test_ppo_placer__from_checkpoint_with_fine_tuning(trained):
         .place(design, np.random.default_rng(0), Budget(evaluations=10))
         .placement.same_as(result.placement)
     )
+    softened = make_placer("ppo", checkpoint=path, fine_tune_steps=32, fine_tune_temperature=5.0)
+    result = softened.place(design, np.random.default_rng(0), Budget(evaluations=10))
+    _check_legal_complete(design, result.placement)
+    with pytest.raises(PlacerError, match="fine_tune_temperature"):
+        make_placer("ppo", checkpoint=path, fine_tune_temperature=0.0)
 
 
 def _train_script():

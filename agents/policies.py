@@ -413,9 +413,9 @@ class PlacementPolicy(MaskableActorCriticPolicy):
 
     def soften(self, temperature: float) -> None:
         """Divides the policy's logits by ``temperature`` (> 1: closer to uniform over the legal
-        cells, same argmax). A long-trained policy is nearly deterministic; fine-tuned on another
-        design it would sample little but its own greedy rollout, so softening it first gives
-        PPO something to compare."""
+        cells, same argmax). A long-trained policy is nearly deterministic: fine-tuned on another
+        design it would sample little but its own greedy rollout, and PPO would see almost no
+        differences between episodes to learn from."""
         if not (np.isfinite(temperature) and temperature > 0):
             raise PolicyError(f"temperature must be finite and positive, got {temperature}")
         self.action_net.scale(1.0 / temperature)

@@ -26,6 +26,7 @@ import argparse
 import csv
 import json
 import logging
+import math
 import statistics
 import sys
 import time
@@ -102,8 +103,10 @@ class Args:
             raise TrainingError(f"--max-minutes must be positive, got {self.max_minutes}")
         if not self.design:
             raise TrainingError("give at least one --design")
-        if not self.init_temperature > 0:
-            raise TrainingError(f"--init-temperature must be positive, got {self.init_temperature}")
+        if not (math.isfinite(self.init_temperature) and self.init_temperature > 0):
+            raise TrainingError(
+                f"--init-temperature must be finite and positive, got {self.init_temperature}"
+            )
         if self.init_temperature != 1.0 and not self.init_from:
             raise TrainingError("--init-temperature softens the --init-from policy; give both")
 

@@ -187,7 +187,7 @@ def test_ppo_placer__trains_within_budget_legal_and_deterministic():
     assert first.extra["final_hpwl"] <= first.extra["rl_hpwl"] + 1e-6  # clean-up never worsens
 
 
-def test_ppo_placer__from_checkpoint_with_fine_tuning(trained):
+def test_ppo_placer__from_checkpoint_with_fine_tuning(trained, monkeypatch):
     _, path = trained
     design = netlists.load("n10")
     plain = make_placer("ppo", checkpoint=path, cleanup=False)
@@ -203,9 +203,14 @@ def test_ppo_placer__from_checkpoint_with_fine_tuning(trained):
         .place(design, np.random.default_rng(0), Budget(evaluations=10))
         .placement.same_as(result.placement)
     )
+    temperatures = []
+    soften = POLICIES["gnn"].soften
+    monkeypatch.setattr(POLICIES["gnn"], "soften",
+                        lambda self, t: (temperatures.append(t), soften(self, t))[1])  # fmt: skip
     softened = make_placer("ppo", checkpoint=path, fine_tune_steps=32, fine_tune_temperature=5.0)
     result = softened.place(design, np.random.default_rng(0), Budget(evaluations=10))
     _check_legal_complete(design, result.placement)
+    assert temperatures == [5.0]  # the checkpoint was softened before fine-tuning
     with pytest.raises(PlacerError, match="fine_tune_temperature"):
         make_placer("ppo", checkpoint=path, fine_tune_temperature=0.0)
 

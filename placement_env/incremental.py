@@ -302,7 +302,9 @@ def lookahead_mask(
         prefix = np.zeros((grid.rows + 1, grid.cols + 1), dtype=np.int64)
         prefix[1:, 1:] = theirs.cumsum(axis=0).cumsum(axis=1)
         inside = (
-            prefix[np.ix_(y1, x1)] - prefix[np.ix_(y0, x1)] - prefix[np.ix_(y1, x0)]
+            prefix[np.ix_(y1, x1)]
+            - prefix[np.ix_(y0, x1)]
+            - prefix[np.ix_(y1, x0)]
             + prefix[np.ix_(y0, x0)]
         )
         result &= inside < prefix[-1, -1]

@@ -192,8 +192,9 @@ def box_overlaps(
         n_chunk = int(chunk_counts.sum())
         if n_chunk:
             first = np.repeat(np.arange(start, stop), chunk_counts)  # (c,) sorted positions
-            offsets = np.arange(n_chunk) - np.repeat(np.cumsum(chunk_counts) - chunk_counts,
-                                                     chunk_counts)
+            offsets = np.arange(n_chunk) - np.repeat(
+                np.cumsum(chunk_counts) - chunk_counts, chunk_counts
+            )
             second = first + 1 + offsets  # (c,)
             a, b = sorted_boxes[first], sorted_boxes[second]  # (c, 4) each
             width = np.minimum(a[:, 2], b[:, 2]) - np.maximum(a[:, 0], b[:, 0])  # (c,)
@@ -487,8 +488,9 @@ def union_area(boxes: np.ndarray, clip: np.ndarray | None = None) -> float:
     # Difference events: +1 where a box starts (column ix0) on rows [iy0, iy1), -1 where it ends.
     ev_col = np.concatenate([ix0, ix0, ix1, ix1])  # (4m,)
     ev_row = np.concatenate([iy0, iy1, iy0, iy1])
-    ev_val = np.concatenate([np.ones_like(ix0), -np.ones_like(ix0),
-                             -np.ones_like(ix0), np.ones_like(ix0)]).astype(np.int32)
+    ev_val = np.concatenate(
+        [np.ones_like(ix0), -np.ones_like(ix0), -np.ones_like(ix0), np.ones_like(ix0)]
+    ).astype(np.int32)
     order = np.argsort(ev_col, kind="stable")
     ev_col, ev_row, ev_val = ev_col[order], ev_row[order], ev_val[order]
     dx, dy = np.diff(xs), np.diff(ys)  # (nx - 1,), (ny - 1,) strip widths and heights
@@ -577,8 +579,12 @@ def area_report(
     covered = union_area(boxes, clip=die)
     whitespace = die_area - covered
     if len(boxes):
-        bbox = (float(boxes[:, 0].min()), float(boxes[:, 1].min()),
-                float(boxes[:, 2].max()), float(boxes[:, 3].max()))
+        bbox = (
+            float(boxes[:, 0].min()),
+            float(boxes[:, 1].min()),
+            float(boxes[:, 2].max()),
+            float(boxes[:, 3].max()),
+        )
     else:
         bbox = (0.0, 0.0, 0.0, 0.0)
     bbox_width, bbox_height = bbox[2] - bbox[0], bbox[3] - bbox[1]

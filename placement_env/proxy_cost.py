@@ -381,9 +381,7 @@ def density_map(netlist: Netlist, placement: Placement, settings: PlcSettings) -
     return _density_map(netlist, placement, _tables(netlist), grid)
 
 
-def _density_map(
-    netlist: Netlist, placement: Placement, tables: _Tables, grid: Grid
-) -> np.ndarray:
+def _density_map(netlist: Netlist, placement: Placement, tables: _Tables, grid: Grid) -> np.ndarray:
     return _covered_area(grid, *_boxes(netlist, placement, tables.macros)) / grid.cell_area
 
 
@@ -443,7 +441,11 @@ def _numba_kernel():
 
 
 def _net_demand(
-    tables: _Tables, grid: Grid, x: np.ndarray, y: np.ndarray, net_pins: np.ndarray,
+    tables: _Tables,
+    grid: Grid,
+    x: np.ndarray,
+    y: np.ndarray,
+    net_pins: np.ndarray,
     net_starts: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Raw routed demand (weighted crossings) of all nets: (rows, cols) H and (rows, cols) V."""

@@ -133,8 +133,11 @@ def bench_tpu(out: Path, seeds: list[int], minutes: float, samples: int):
     runs = run_baselines(env, seeds, ("env-random", "env-greedy"))
     for name in ("env-random", "env-greedy"):
         mine = [r for r in runs if r.name == name]
-        row(f"{name} (grid {TPU_GRID}, snap)", [r.cost for r in mine],
-            f"{sum(r.complete for r in mine)}/{len(mine)} complete; env cost incl. penalty")
+        row(
+            f"{name} (grid {TPU_GRID}, snap)",
+            [r.cost for r in mine],
+            f"{sum(r.complete for r in mine)}/{len(mine)} complete; env cost incl. penalty",
+        )
     for n, label in ((0, "PPO, greedy rollout"), (samples, f"PPO, best of 1 + {samples} sampled")):
         results = [_decode(out / f"tpu_s{s}" / "model.zip", env.design, s, n, TPU_ENV)
                    for s in seeds]  # fmt: skip
@@ -173,8 +176,11 @@ def bench_ibm01(out: Path, seeds: list[int], minutes: float, samples: int):
                        ("ibm01_s{s}/model.zip", "PPO")):  # fmt: skip
         for n, how in ((0, "greedy rollout"), (samples, f"best of 1 + {samples} sampled")):
             results = [_decode(out / model.format(s=s), design, s, n, IBM_ENV) for s in seeds]
-            row(f"{who}, {how}", [macro_hpwl(design.netlist, r.placement) for r in results],
-                _completion(results))
+            row(
+                f"{who}, {how}",
+                [macro_hpwl(design.netlist, r.placement) for r in results],
+                _completion(results),
+            )
     # Equal episodes: the prior sampled as often as PPO played (training + evaluation rollouts)
     # against the best placement PPO saw (env HPWL = MH with ports=False).
     played = [_episodes_played(out / f"ibm01_s{s}") for s in seeds]
@@ -217,8 +223,10 @@ def _pair(pretrained: Path, design_id: str, run: Path, grid: int, steps: int, se
     if not pretrained.is_file():
         raise SystemExit(f"fine-tuning needs {pretrained}: run the pre-training part first")
     summaries = {}
-    for name, init in (("scratch", {}), ("fine-tuned", {"init_from": str(pretrained),
-                                                         "init_temperature": temperature})):
+    for name, init in (
+        ("scratch", {}),
+        ("fine-tuned", {"init_from": str(pretrained), "init_temperature": temperature}),
+    ):
         summaries[name] = train(Args(design=(design_id,), grid=grid, **_same_training(pretrained),
                                      timesteps=steps, seed=seed, out=f"{run}_{name}", **init,
                                      eval_every=eval_every, progress=False))  # fmt: skip
@@ -317,8 +325,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--first-seed", type=int, default=0, help="seeds run from this one")
     parser.add_argument("--samples", type=int, default=8, help="sampled rollouts when decoding")
     parser.add_argument("--finetune-steps", type=int, default=3000, help="env steps per run")
-    parser.add_argument("--temperature", type=float, default=1.0,
-                        help="finetune_tpu: soften the pre-trained policy by this first")
+    parser.add_argument(
+        "--temperature",
+        type=float,
+        default=1.0,
+        help="finetune_tpu: soften the pre-trained policy by this first",
+    )
     parser.add_argument("--only", nargs="+", default=list(PARTS), help="parts to run, in order")
     parser.add_argument("--out", default="bench_ppo_out")
     parser.add_argument("--pretrained", help="the tpu / ibm01 parts' output (default: --out)")
@@ -345,12 +357,12 @@ def main(argv: list[str] | None = None) -> int:
             title = (f"ICCAD04 ibm01, protocol MH, grid {IBM_GRID}, {args.minutes:g} min PPO "
                      f"per seed, {args.seeds} seeds")  # fmt: skip
         elif part == "finetune":
-            lines, data[part] = bench_finetune(out, pre, seeds, args.finetune_steps,
-                                             args.samples)
+            lines, data[part] = bench_finetune(out, pre, seeds, args.finetune_steps, args.samples)
             title = f"Pre-train on ibm01, fine-tune on ibm03 vs scratch, {args.seeds} seeds"
         else:
-            lines, data[part] = bench_finetune_tpu(out, pre, seeds, args.finetune_steps,
-                                                 args.samples, args.temperature)
+            lines, data[part] = bench_finetune_tpu(
+                out, pre, seeds, args.finetune_steps, args.samples, args.temperature
+            )
             title = (f"Pre-train on TPUv1 (the tpu part), fine-tune on {' and '.join(TPU_TARGETS)}"
                      f" (temperature {args.temperature:g}) vs scratch, greedy-rollout HPWL cost, "
                      f"{args.seeds} seeds")  # fmt: skip

@@ -105,8 +105,7 @@ def _read_aux(path: Path) -> dict[str, Path]:
             if found is None:
                 raise NetlistFormatError(
                     path,
-                    f"member {name!r} not found (looked for {name} and {name}.gz in "
-                    f"{path.parent})",
+                    f"member {name!r} not found (looked for {name} and {name}.gz in {path.parent})",
                     line=number,
                     field=suffix,
                 )
@@ -125,9 +124,11 @@ def _read_nodes(path: Path):
     terminal: list[bool] = []
     index: dict[str, int] = {}
     for number, tokens in lines:
-        keyword = _keyword_value(tokens, path, number) if ":" in tokens[0] or (
-            len(tokens) > 1 and tokens[1].startswith(":")
-        ) else None
+        keyword = (
+            _keyword_value(tokens, path, number)
+            if ":" in tokens[0] or (len(tokens) > 1 and tokens[1].startswith(":"))
+            else None
+        )
         if keyword is not None:
             key, value = keyword
             if key not in ("NumNodes", "NumTerminals"):
@@ -333,7 +334,8 @@ def _read_wts(
     if first[1][0] == "UCLA":
         if len(first[1]) < 2 or first[1][1] != "wts":
             raise NetlistFormatError(
-                path, f"expected the header 'UCLA wts 1.0', got {' '.join(first[1])!r}",
+                path,
+                f"expected the header 'UCLA wts 1.0', got {' '.join(first[1])!r}",
                 line=first[0],
             )
     else:
@@ -431,11 +433,7 @@ def _read_scl(path: Path) -> tuple[Row, ...]:
         # 'SubrowOrigin : 0 Numsites : 2295' holds two 'key : value' pairs: every part between
         # two colons is one value and the next key.
         parts = [part.split() for part in joined.split(":")]
-        if (
-            len(parts[0]) != 1
-            or len(parts[-1]) != 1
-            or any(len(part) != 2 for part in parts[1:-1])
-        ):
+        if len(parts[0]) != 1 or len(parts[-1]) != 1 or any(len(part) != 2 for part in parts[1:-1]):
             raise NetlistFormatError(
                 path, f"expected 'key : value' pairs, got {joined!r}", line=number
             )
@@ -470,8 +468,14 @@ def _read_scl(path: Path) -> tuple[Row, ...]:
 _ROW_FIELDS = {
     name.lower(): name
     for name in (
-        "Coordinate", "Height", "Sitewidth", "Sitespacing", "Siteorient", "Sitesymmetry",
-        "SubrowOrigin", "Numsites",
+        "Coordinate",
+        "Height",
+        "Sitewidth",
+        "Sitespacing",
+        "Siteorient",
+        "Sitesymmetry",
+        "SubrowOrigin",
+        "Numsites",
     )
 }
 
@@ -638,8 +642,9 @@ def write_bookshelf_pl(netlist: Netlist, placement: Placement, path: str | Path)
     return path
 
 
-def write_bookshelf(design_or_netlist: Design | Netlist, directory: str | Path,
-                    placement: Placement | None = None) -> Path:
+def write_bookshelf(
+    design_or_netlist: Design | Netlist, directory: str | Path, placement: Placement | None = None
+) -> Path:
     """Writes a complete Bookshelf design (aux, nodes, nets, wts, pl, scl) into ``directory``.
 
     Args:
@@ -690,8 +695,7 @@ def write_bookshelf(design_or_netlist: Design | Netlist, directory: str | Path,
 
     wts = ["UCLA wts 1.0", ""]
     wts += [
-        f"{name} {fmt(w)}"
-        for name, w in zip(netlist.net_names, netlist.net_weights, strict=True)
+        f"{name} {fmt(w)}" for name, w in zip(netlist.net_names, netlist.net_weights, strict=True)
     ]
     (directory / f"{stem}.wts").write_text("\n".join(wts) + "\n")
 
@@ -699,8 +703,14 @@ def write_bookshelf(design_or_netlist: Design | Netlist, directory: str | Path,
 
     canvas = netlist.canvas
     rows = canvas.rows or (
-        Row(y=canvas.y_min, height=canvas.height, x=canvas.x_min, num_sites=1,
-            site_width=canvas.width, site_spacing=canvas.width),
+        Row(
+            y=canvas.y_min,
+            height=canvas.height,
+            x=canvas.x_min,
+            num_sites=1,
+            site_width=canvas.width,
+            site_spacing=canvas.width,
+        ),
     )
     scl = ["UCLA scl 1.0", "", f"NumRows : {len(rows)}", ""]
     for row in rows:

@@ -48,7 +48,7 @@ _PIN_TYPES = {"MACRO_PIN", "macro_pin"}
 # One statement of protobuf text format: 'name {' opens a message, '}' closes one, and
 # 'key: "string"' or 'key: number' sets a field. Anything else is an error.
 _STATEMENT = re.compile(
-    r'[ \t\r\n]*(?:#[^\n]*|(\w+)[ \t]*:?[ \t]*\{|(\})|(\w+)[ \t]*:[ \t]*'
+    r"[ \t\r\n]*(?:#[^\n]*|(\w+)[ \t]*:?[ \t]*\{|(\})|(\w+)[ \t]*:[ \t]*"
     r'(?:"((?:[^"\\\n]|\\.)*)"|([^\s{}"#]+))|(\S))'
 )
 
@@ -245,8 +245,10 @@ def _number(record: _Record, key: str, path: Path, default: float | None = None)
         )
     if not isinstance(value, float):
         raise NetlistFormatError(
-            path, f"{record.name!r}: attribute {key!r} must be a number, got {value!r}",
-            line=record.line_of(key), field=key,
+            path,
+            f"{record.name!r}: attribute {key!r} must be a number, got {value!r}",
+            line=record.line_of(key),
+            field=key,
         )
     return value
 
@@ -256,15 +258,15 @@ def _weight(record: _Record, path: Path) -> float:
     weight = _number(record, "weight", path, 1.0)
     if weight < 0:
         raise NetlistFormatError(
-            path, f"{record.name!r} has negative weight {weight}",
-            line=record.line_of("weight"), field="weight",
+            path,
+            f"{record.name!r} has negative weight {weight}",
+            line=record.line_of("weight"),
+            field="weight",
         )
     return weight
 
 
-def read_circuit_training(
-    netlist_path: str | Path, plc_path: str | Path | None = None
-) -> Design:
+def read_circuit_training(netlist_path: str | Path, plc_path: str | Path | None = None) -> Design:
     """Reads a Circuit Training netlist and, when given or found beside it, its ``.plc``.
 
     Args:
@@ -337,8 +339,10 @@ def _build(records: list[_Record], path: Path, text: str) -> tuple[Netlist, Plac
         if kind_text not in _BLOCK_KINDS:
             allowed = ", ".join(sorted({*_BLOCK_KINDS, *_PIN_TYPES}))
             raise NetlistFormatError(
-                path, f"node {name!r} has unknown type {kind_text!r}; allowed: {allowed}",
-                line=record.line_of("type"), field="type",
+                path,
+                f"node {name!r} has unknown type {kind_text!r}; allowed: {allowed}",
+                line=record.line_of("type"),
+                field="type",
             )
         kind = _BLOCK_KINDS[kind_text]
         if kind == NodeKind.SOFT_MACRO and not upper_case_types:
@@ -351,8 +355,10 @@ def _build(records: list[_Record], path: Path, text: str) -> tuple[Netlist, Plac
             if width < 0 or height < 0:
                 bad = "width" if width < 0 else "height"
                 raise NetlistFormatError(
-                    path, f"node {name!r} has negative size {width} x {height}",
-                    line=record.line_of(bad), field=bad,
+                    path,
+                    f"node {name!r} has negative size {width} x {height}",
+                    line=record.line_of(bad),
+                    field=bad,
                 )
         has_xy = "x" in record.attrs and "y" in record.attrs
         x = _number(record, "x", path, 0.0)
@@ -384,8 +390,10 @@ def _build(records: list[_Record], path: Path, text: str) -> tuple[Netlist, Plac
         owner_name = record.attrs.get("macro_name")
         if not isinstance(owner_name, str) or owner_name not in node_of:
             raise NetlistFormatError(
-                path, f"pin {record.name!r} names unknown macro {owner_name!r}",
-                line=record.line_of("macro_name"), field="macro_name",
+                path,
+                f"pin {record.name!r} names unknown macro {owner_name!r}",
+                line=record.line_of("macro_name"),
+                field="macro_name",
             )
         pin_of[record.name] = len(pin_nodes)  # type: ignore[index]
         pin_nodes.append(node_of[owner_name])
@@ -403,8 +411,10 @@ def _build(records: list[_Record], path: Path, text: str) -> tuple[Netlist, Plac
         node = node_of.get(name)
         if node is None:
             raise NetlistFormatError(
-                path, f"unknown node {name!r} in the inputs of {record.name!r}",
-                line=record._lines(offset), field="input",
+                path,
+                f"unknown node {name!r} in the inputs of {record.name!r}",
+                line=record._lines(offset),
+                field="input",
             )
         pin_of[name] = len(pin_nodes)
         pin_nodes.append(node)
@@ -541,8 +551,10 @@ def _apply_plc(
         node = lookup.get(int(tokens[0]))
         if node is None:
             raise NetlistFormatError(
-                path, f"node index {tokens[0]} is not a macro, port or cell of "
-                f"{netlist.name!r}", line=number, field="node_index",
+                path,
+                f"node index {tokens[0]} is not a macro, port or cell of {netlist.name!r}",
+                line=number,
+                field="node_index",
             )
         if node in seen:
             raise NetlistFormatError(path, f"node index {tokens[0]} listed twice", line=number)
@@ -597,7 +609,9 @@ def _read_header_line(line: str, header: dict[str, object], path: Path, number: 
             values = match.group(1).split()
             if len(values) != 5:
                 raise NetlistFormatError(
-                    path, "expected 'Blockage : x_min y_min x_max y_max rate'", line=number,
+                    path,
+                    "expected 'Blockage : x_min y_min x_max y_max rate'",
+                    line=number,
                     field="Blockage",
                 )
             blockage = tuple(parse_float(v, path, number, "Blockage") for v in values)

@@ -90,8 +90,26 @@ def _edge_cost(use, cap, own, usage_cost, overflow_cost):
 
 @numba.njit(cache=True)
 def _astar(
-    nx, ny, sx, sy, tx, ty, h_use, v_use, h_cap, v_cap, h_mark, v_mark, stamp,
-    usage_cost, overflow_cost, via_cost, g, parent, closed, touched,
+    nx,
+    ny,
+    sx,
+    sy,
+    tx,
+    ty,
+    h_use,
+    v_use,
+    h_cap,
+    v_cap,
+    h_mark,
+    v_mark,
+    stamp,
+    usage_cost,
+    overflow_cost,
+    via_cost,
+    g,
+    parent,
+    closed,
+    touched,
 ):
     """A* on the two-layer graph; state = (x * ny + y) * 2 + layer (0 horizontal, 1 vertical).
 
@@ -127,21 +145,33 @@ def _astar(
             elif layer == 0:
                 if k == 1 and x + 1 < nx:
                     ns = ((x + 1) * ny + y) * 2
-                    cost = _edge_cost(h_use[x, y], h_cap[x, y], h_mark[x, y] == stamp,
-                                      usage_cost, overflow_cost)
+                    cost = _edge_cost(
+                        h_use[x, y], h_cap[x, y], h_mark[x, y] == stamp, usage_cost, overflow_cost
+                    )
                 elif k == 2 and x > 0:
                     ns = ((x - 1) * ny + y) * 2
-                    cost = _edge_cost(h_use[x - 1, y], h_cap[x - 1, y],
-                                      h_mark[x - 1, y] == stamp, usage_cost, overflow_cost)
+                    cost = _edge_cost(
+                        h_use[x - 1, y],
+                        h_cap[x - 1, y],
+                        h_mark[x - 1, y] == stamp,
+                        usage_cost,
+                        overflow_cost,
+                    )
             else:
                 if k == 1 and y + 1 < ny:
                     ns = (x * ny + y + 1) * 2 + 1
-                    cost = _edge_cost(v_use[x, y], v_cap[x, y], v_mark[x, y] == stamp,
-                                      usage_cost, overflow_cost)
+                    cost = _edge_cost(
+                        v_use[x, y], v_cap[x, y], v_mark[x, y] == stamp, usage_cost, overflow_cost
+                    )
                 elif k == 2 and y > 0:
                     ns = (x * ny + y - 1) * 2 + 1
-                    cost = _edge_cost(v_use[x, y - 1], v_cap[x, y - 1],
-                                      v_mark[x, y - 1] == stamp, usage_cost, overflow_cost)
+                    cost = _edge_cost(
+                        v_use[x, y - 1],
+                        v_cap[x, y - 1],
+                        v_mark[x, y - 1] == stamp,
+                        usage_cost,
+                        overflow_cost,
+                    )
             if ns < 0 or closed[ns]:
                 continue
             gn = gs + cost
@@ -249,10 +279,26 @@ class UsageGrid:
         """
         c = self.costs
         states = _astar(
-            self.nx, self.ny, int(source[0]), int(source[1]), int(target[0]), int(target[1]),
-            self.h_usage, self.v_usage, self.h_tracks, self.v_tracks, self.h_mark, self.v_mark,
-            net + 1, c.usage_cost, c.overflow_cost, c.via_cost,
-            self._g, self._parent, self._closed, self._touched,
+            self.nx,
+            self.ny,
+            int(source[0]),
+            int(source[1]),
+            int(target[0]),
+            int(target[1]),
+            self.h_usage,
+            self.v_usage,
+            self.h_tracks,
+            self.v_tracks,
+            self.h_mark,
+            self.v_mark,
+            net + 1,
+            c.usage_cost,
+            c.overflow_cost,
+            c.via_cost,
+            self._g,
+            self._parent,
+            self._closed,
+            self._touched,
         )
         cells = states // 2
         cells = cells[np.concatenate([[True], cells[1:] != cells[:-1]])]
@@ -260,8 +306,14 @@ class UsageGrid:
 
     def commit(self, net: int, path: np.ndarray) -> None:
         """Adds ``path`` (consecutive gcells) of net ``net`` to the usage."""
-        _commit(np.asarray(path, dtype=np.int64).reshape(-1, 2), self.h_usage, self.v_usage,
-                self.h_mark, self.v_mark, net + 1)
+        _commit(
+            np.asarray(path, dtype=np.int64).reshape(-1, 2),
+            self.h_usage,
+            self.v_usage,
+            self.h_mark,
+            self.v_mark,
+            net + 1,
+        )
 
 
 # --------------------------------------------------------------------------- the router

@@ -29,8 +29,18 @@ MOVES = ((1, 0), (-1, 0), (0, 1), (0, -1))
 ACTION_NAMES = ("+x", "-x", "+y", "-y")
 #: Columns of the ``"features"`` observation.
 FEATURES = (
-    "head_x", "head_y", "target_x", "target_y", "dx", "dy",
-    "cap_+x", "cap_-x", "cap_+y", "cap_-y", "step_fraction", "progress",
+    "head_x",
+    "head_y",
+    "target_x",
+    "target_y",
+    "dx",
+    "dy",
+    "cap_+x",
+    "cap_-x",
+    "cap_+y",
+    "cap_-y",
+    "step_fraction",
+    "progress",
 )
 _MAPS = ("h_capacity", "v_capacity", "path", "net", "head", "target")
 
@@ -141,8 +151,10 @@ class GlobalRoutingEnv(gym.Env):
         if problem is None and generator is None:
             generator = SyntheticConfig()
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or "
-                             f"None, got {render_mode!r}")
+            raise ValueError(
+                f"render_mode must be one of {self.metadata['render_modes']} or "
+                f"None, got {render_mode!r}"
+            )
         if step_limit_factor < 1 or step_limit_extra < 0:
             raise ValueError("step_limit_factor must be >= 1 and step_limit_extra >= 0")
         self.generator = generator
@@ -166,15 +178,17 @@ class GlobalRoutingEnv(gym.Env):
 
         self.action_space = spaces.Discrete(4)
         grid_shape = (self.ny, self.nx)
-        self.observation_space = spaces.Dict({
-            "h_capacity": spaces.Box(-1.0, 1.0, grid_shape, np.float32),
-            "v_capacity": spaces.Box(-1.0, 1.0, grid_shape, np.float32),
-            "path": spaces.Box(0.0, 1.0, grid_shape, np.float32),
-            "net": spaces.Box(0.0, 1.0, grid_shape, np.float32),
-            "head": spaces.Box(0.0, 1.0, grid_shape, np.float32),
-            "target": spaces.Box(0.0, 1.0, grid_shape, np.float32),
-            "features": spaces.Box(-1.0, 1.0, (len(FEATURES),), np.float32),
-        })
+        self.observation_space = spaces.Dict(
+            {
+                "h_capacity": spaces.Box(-1.0, 1.0, grid_shape, np.float32),
+                "v_capacity": spaces.Box(-1.0, 1.0, grid_shape, np.float32),
+                "path": spaces.Box(0.0, 1.0, grid_shape, np.float32),
+                "net": spaces.Box(0.0, 1.0, grid_shape, np.float32),
+                "head": spaces.Box(0.0, 1.0, grid_shape, np.float32),
+                "target": spaces.Box(0.0, 1.0, grid_shape, np.float32),
+                "features": spaces.Box(-1.0, 1.0, (len(FEATURES),), np.float32),
+            }
+        )
         self._started = False
         self._done = True
 
@@ -195,16 +209,19 @@ class GlobalRoutingEnv(gym.Env):
         if problem is not None:
             self._check_problem(problem)
             if (problem.nx, problem.ny) != (self.nx, self.ny):
-                raise ValueError(f"problem is {problem.nx} x {problem.ny}, the env's observation "
-                                 f"space is {self.nx} x {self.ny}")
+                raise ValueError(
+                    f"problem is {problem.nx} x {problem.ny}, the env's observation "
+                    f"space is {self.nx} x {self.ny}"
+                )
         elif self.generator is not None:
             problem = generate(self.generator, int(self.np_random.integers(2**63 - 1)))
         else:
             problem = self.problem
         self.problem = problem
         self._grid = UsageGrid(problem, self.fallback_costs)
-        self._scale = max(1.0, float(max(self._grid.h_tracks.max(initial=0),
-                                         self._grid.v_tracks.max(initial=0))))
+        self._scale = max(
+            1.0, float(max(self._grid.h_tracks.max(initial=0), self._grid.v_tracks.max(initial=0)))
+        )
         self._connections = two_pin_connections(problem)
         self._routes: list[list[np.ndarray]] = [[] for _ in problem.nets]
         self._net_cells = np.zeros((self.nx, self.ny), dtype=bool)
@@ -264,8 +281,11 @@ class GlobalRoutingEnv(gym.Env):
     def _rip_up(self) -> None:
         grid = self._grid
         for axis, x, y, previous in reversed(self._new_edges):
-            mark, usage, tracks = ((grid.h_mark, grid.h_usage, grid.h_tracks) if axis == 0
-                                   else (grid.v_mark, grid.v_usage, grid.v_tracks))
+            mark, usage, tracks = (
+                (grid.h_mark, grid.h_usage, grid.h_tracks)
+                if axis == 0
+                else (grid.v_mark, grid.v_usage, grid.v_tracks)
+            )
             before = max(0.0, usage[x, y] - tracks[x, y])
             usage[x, y] -= 1.0
             self._overflow += max(0.0, usage[x, y] - tracks[x, y]) - before
@@ -394,8 +414,15 @@ class GlobalRoutingEnv(gym.Env):
                 v[hx, hy - 1] if hy > 0 else -1.0,
             ]
             features[:] = [
-                hx / sx, hy / sy, tx / sx, ty / sy, (tx - hx) / sx, (ty - hy) / sy, *caps,
-                min(self._steps / self._limit, 1.0), self._index / len(self._connections),
+                hx / sx,
+                hy / sy,
+                tx / sx,
+                ty / sy,
+                (tx - hx) / sx,
+                (ty - hy) / sy,
+                *caps,
+                min(self._steps / self._limit, 1.0),
+                self._index / len(self._connections),
             ]
         else:
             features[-1] = 1.0
@@ -458,11 +485,17 @@ class GlobalRoutingEnv(gym.Env):
                     cells.append(edge(grid.h_usage[x, y], grid.h_tracks[x, y], "-"))
             rows.append("".join(cells))
             if y > 0:
-                rows.append(" ".join(edge(grid.v_usage[x, y - 1], grid.v_tracks[x, y - 1], "|")
-                                     for x in range(self.nx)))
-        status = (f"connection {min(self._index, len(self._connections))}/"
-                  f"{len(self._connections)}  wirelength {self._wirelength}  vias {self._vias}  "
-                  f"overflow {self._overflow:g}  fallbacks {self._fallbacks}")
+                rows.append(
+                    " ".join(
+                        edge(grid.v_usage[x, y - 1], grid.v_tracks[x, y - 1], "|")
+                        for x in range(self.nx)
+                    )
+                )
+        status = (
+            f"connection {min(self._index, len(self._connections))}/"
+            f"{len(self._connections)}  wirelength {self._wirelength}  vias {self._vias}  "
+            f"overflow {self._overflow:g}  fallbacks {self._fallbacks}"
+        )
         return "\n".join(rows) + "\n" + status + "\n"
 
     def _render_rgb(self, cell: int = 24) -> np.ndarray:
@@ -485,20 +518,24 @@ class GlobalRoutingEnv(gym.Env):
             for y in range(self.ny):
                 if grid.h_usage[x, y] > 0:
                     r = rows(y).start + half
-                    image[r - w:r + w, x * cell + half:(x + 1) * cell + half] = colour(
-                        grid.h_usage[x, y], grid.h_tracks[x, y])
+                    image[r - w : r + w, x * cell + half : (x + 1) * cell + half] = colour(
+                        grid.h_usage[x, y], grid.h_tracks[x, y]
+                    )
         for x in range(self.nx):
             for y in range(self.ny - 1):
                 if grid.v_usage[x, y] > 0:
                     top = rows(y + 1).start + half
-                    image[top:top + cell, x * cell + half - w:x * cell + half + w] = colour(
-                        grid.v_usage[x, y], grid.v_tracks[x, y])
+                    image[top : top + cell, x * cell + half - w : x * cell + half + w] = colour(
+                        grid.v_usage[x, y], grid.v_tracks[x, y]
+                    )
         if not self._done:
             for x, y in self._path:
                 r = rows(y)
-                image[r.start + half - 3:r.start + half + 3,
-                      x * cell + half - 3:x * cell + half + 3] = (52, 101, 164)
+                image[
+                    r.start + half - 3 : r.start + half + 3,
+                    x * cell + half - 3 : x * cell + half + 3,
+                ] = (52, 101, 164)
             for (x, y), c in ((self._target, (204, 0, 0)), (self._head, (32, 74, 135))):
                 r = rows(y)
-                image[r.start + 4:r.stop - 4, x * cell + 4:(x + 1) * cell - 4] = c
+                image[r.start + 4 : r.stop - 4, x * cell + 4 : (x + 1) * cell - 4] = c
         return image

@@ -128,7 +128,8 @@ def read_ispd08(path: str | Path) -> RoutingProblem:
     for layer in range(n_layers):
         if layer_values["min_width"][layer] + layer_values["min_spacing"][layer] <= 0:
             raise NetlistFormatError(
-                path, f"layer {layer + 1}: minimum width + minimum spacing must be > 0",
+                path,
+                f"layer {layer + 1}: minimum width + minimum spacing must be > 0",
                 field="minimum width",
             )
 
@@ -146,8 +147,11 @@ def read_ispd08(path: str | Path) -> RoutingProblem:
     for index in range(n_nets):
         line, tokens = lines.next(f"net {index + 1} of {n_nets} (name id numPins minWidth)")
         if len(tokens) != 4:
-            raise lines.fail(line, f"expected 'name id numPins minWidth', got {len(tokens)} "
-                             f"fields", f"net {index + 1}")
+            raise lines.fail(
+                line,
+                f"expected 'name id numPins minWidth', got {len(tokens)} fields",
+                f"net {index + 1}",
+            )
         name = tokens[0]
         field = f"net {name}"
         net_id = parse_int(tokens[1], path, line, field)
@@ -160,30 +164,36 @@ def read_ispd08(path: str | Path) -> RoutingProblem:
             line, tokens = lines.next(f"pin {k + 1} of {n_pins} of net {name} (x y layer)")
             x, y, layer = _numbers(lines, line, tokens, 3, f"{field} pin {k + 1}")
             gx, gy = math.floor((x - llx) / tile_w), math.floor((y - lly) / tile_h)
-            if not (0 <= gx < nx and 0 <= gy < ny and layer.is_integer()
-                    and 1 <= layer <= n_layers):
+            if not (
+                0 <= gx < nx and 0 <= gy < ny and layer.is_integer() and 1 <= layer <= n_layers
+            ):
                 raise lines.fail(
-                    line, f"pin ({x:g}, {y:g}, layer {layer:g}) is outside the {nx} x {ny} x "
-                    f"{n_layers} grid", f"{field} pin {k + 1}",
+                    line,
+                    f"pin ({x:g}, {y:g}, layer {layer:g}) is outside the {nx} x {ny} x "
+                    f"{n_layers} grid",
+                    f"{field} pin {k + 1}",
                 )
             pins.append((x, y, layer))
-        nets.append(RoutingNet(name, net_id, np.array(pins, dtype=float).reshape(-1, 3),
-                               min_width))
+        nets.append(RoutingNet(name, net_id, np.array(pins, dtype=float).reshape(-1, 3), min_width))
 
     adjustments = []
     if not lines.at_end():
         line, tokens = lines.next("the number of capacity adjustments")
         if len(tokens) != 1:
-            raise lines.fail(line, f"expected the number of capacity adjustments, got "
-                             f"{' '.join(tokens)!r} (more nets than 'num net' says?)",
-                             "adjustments")
+            raise lines.fail(
+                line,
+                f"expected the number of capacity adjustments, got "
+                f"{' '.join(tokens)!r} (more nets than 'num net' says?)",
+                "adjustments",
+            )
         n_adjust = parse_int(tokens[0], path, line, "adjustments")
         for k in range(n_adjust):
             line, tokens = lines.next(f"capacity adjustment {k + 1} of {n_adjust}")
             field = f"adjustment {k + 1}"
             if len(tokens) != 7:
-                raise lines.fail(line, f"expected 'x1 y1 l1 x2 y2 l2 capacity', got "
-                                 f"{len(tokens)} fields", field)
+                raise lines.fail(
+                    line, f"expected 'x1 y1 l1 x2 y2 l2 capacity', got {len(tokens)} fields", field
+                )
             x1, y1, l1, x2, y2, l2 = (parse_int(t, path, line, field) for t in tokens[:6])
             capacity = parse_float(tokens[6], path, line, field)
             if capacity < 0:
@@ -191,18 +201,32 @@ def read_ispd08(path: str | Path) -> RoutingProblem:
             neighbours = l1 == l2 and abs(x1 - x2) + abs(y1 - y2) == 1
             inside = max(x1, x2) < nx and max(y1, y2) < ny and 1 <= l1 <= n_layers
             if not (neighbours and inside):
-                raise lines.fail(line, "not one edge between neighbouring gcells of one layer "
-                                 f"inside the {nx} x {ny} x {n_layers} grid", field)
+                raise lines.fail(
+                    line,
+                    "not one edge between neighbouring gcells of one layer "
+                    f"inside the {nx} x {ny} x {n_layers} grid",
+                    field,
+                )
             adjustments.append(CapacityAdjustment((x1, y1, l1), (x2, y2, l2), capacity))
         if not lines.at_end():
             line, tokens = lines.next("end of file")
-            raise lines.fail(line, f"unexpected text after the {n_adjust} capacity "
-                             f"adjustments: {' '.join(tokens)[:40]!r}", "adjustments")
+            raise lines.fail(
+                line,
+                f"unexpected text after the {n_adjust} capacity "
+                f"adjustments: {' '.join(tokens)[:40]!r}",
+                "adjustments",
+            )
 
     try:
         return RoutingProblem(
-            nx=nx, ny=ny, **layer_values, origin=(llx, lly), tile_width=tile_w,
-            tile_height=tile_h, nets=tuple(nets), adjustments=tuple(adjustments),
+            nx=nx,
+            ny=ny,
+            **layer_values,
+            origin=(llx, lly),
+            tile_width=tile_w,
+            tile_height=tile_h,
+            nets=tuple(nets),
+            adjustments=tuple(adjustments),
             name=_stem(path),
         )
     except InvalidRoutingProblemError as error:  # checked above; kept as a safety net
@@ -273,8 +297,10 @@ def path_runs(path: np.ndarray) -> list[tuple[int, np.ndarray, np.ndarray]]:
     steps = np.diff(path, axis=0)
     if len(steps) and (np.abs(steps).sum(axis=1) != 1).any():
         k = int(np.flatnonzero(np.abs(steps).sum(axis=1) != 1)[0])
-        raise ValueError(f"path cells {k} {path[k].tolist()} and {k + 1} {path[k + 1].tolist()} "
-                         "are not neighbours")
+        raise ValueError(
+            f"path cells {k} {path[k].tolist()} and {k + 1} {path[k + 1].tolist()} "
+            "are not neighbours"
+        )
     runs: list[tuple[int, np.ndarray, np.ndarray]] = []
     start = 0
     for k in range(1, len(steps) + 1):
@@ -306,13 +332,15 @@ def solution_segments(
         for k, (axis, start, end) in enumerate(runs):
             layer = H_LAYER if axis == 0 else V_LAYER
             if layer == V_LAYER and k == 0:
-                segments.append(((*_centre(problem, start), H_LAYER),
-                                 (*_centre(problem, start), V_LAYER)))
+                segments.append(
+                    ((*_centre(problem, start), H_LAYER), (*_centre(problem, start), V_LAYER))
+                )
             segments.append(((*_centre(problem, start), layer), (*_centre(problem, end), layer)))
             last = k == len(runs) - 1
             if not last and runs[k + 1][0] != axis or last and layer == V_LAYER:
-                segments.append(((*_centre(problem, end), H_LAYER),
-                                 (*_centre(problem, end), V_LAYER)))
+                segments.append(
+                    ((*_centre(problem, end), H_LAYER), (*_centre(problem, end), V_LAYER))
+                )
     return segments
 
 

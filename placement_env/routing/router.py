@@ -321,8 +321,9 @@ def route(
             margin = min(margin + s.margin_step, s.max_margin)
         state.restore(best_snap)
     if rounds == 0:  # the routes are the pattern routes: no need to score them again
-        return _result(problem, conns, pattern_paths, pattern_metrics, pattern_metrics, mode,
-                       rounds, began)
+        return _result(
+            problem, conns, pattern_paths, pattern_metrics, pattern_metrics, mode, rounds, began
+        )
     paths = state.paths()
     metrics = route_metrics(problem, conns.net, paths)
     return _result(problem, conns, paths, metrics, pattern_metrics, mode, rounds, began)

@@ -67,7 +67,11 @@ def _rng(seed: int | np.random.Generator) -> np.random.Generator:
 
 
 def _tracks(
-    nx: int, ny: int, capacity: int, reduced_edges: int, reduced_capacity: int,
+    nx: int,
+    ny: int,
+    capacity: int,
+    reduced_edges: int,
+    reduced_capacity: int,
     rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray]:
     h = np.full((nx - 1, ny), capacity, dtype=np.int64)

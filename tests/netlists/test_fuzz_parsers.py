@@ -81,7 +81,9 @@ def _ct_base(folder: Path) -> tuple[str, str]:
 CT_BASES = [_ct_base(BAD_FILES / "ct" / "good")] + [
     _ct_base(CT_TESTDATA / name)
     for name in (
-        "sample_clustered", "toy_macro_stdcell", "simple_grouped_with_coords_with_blockage"
+        "sample_clustered",
+        "toy_macro_stdcell",
+        "simple_grouped_with_coords_with_blockage",
     )
     if (CT_TESTDATA / name).is_dir()
 ]
@@ -89,15 +91,85 @@ CT_BASES = [_ct_base(BAD_FILES / "ct" / "good")] + [
 # -- mutations ------------------------------------------------------------------------------------
 
 AWKWARD_TOKENS = [
-    "", " ", ":", "::", "{", "}", '"', "\\", "#", "-", "-1", "0", "1", "3", "1.5", "1_0", "-0",
-    "1e999", "-1e308", "1.7e308", "nan", "inf", "²", "١", "٣", "\t", "\r", "\x0b", "\u2028",
+    "",
+    " ",
+    ":",
+    "::",
+    "{",
+    "}",
+    '"',
+    "\\",
+    "#",
+    "-",
+    "-1",
+    "0",
+    "1",
+    "3",
+    "1.5",
+    "1_0",
+    "-0",
+    "1e999",
+    "-1e308",
+    "1.7e308",
+    "nan",
+    "inf",
+    "²",
+    "١",
+    "٣",
+    "\t",
+    "\r",
+    "\x0b",
+    "\u2028",
     "\ufeff",
-    "NetDegree", "NetDegree :", "NumNodes :", "NumPins :", "NumNets :", "NumRows :", "terminal",
-    "terminal_NI", "/FIXED", "/FIXED_NI", "CoreRow", "End", "UCLA", "UCLA nodes 1.0", "I", "O", "B",
-    "N", "FS", "W", "node {", "attr {", "value {", "key:", "name:", "input:", 'placeholder: "',
-    '"MACRO"', '"macro"', '"PORT"', '"MACRO_PIN"', "f:", "\\x", "\\N{", '\\"', "a", "b", "m", "p",
-    "n0", "M0", "P0", "S0", "Height :", "Numsites :", "Coordinate :", "# Columns : 2 Rows : 2",
-    "# Width : 0 Height : 5", "# Blockage : 1 2 3",
+    "NetDegree",
+    "NetDegree :",
+    "NumNodes :",
+    "NumPins :",
+    "NumNets :",
+    "NumRows :",
+    "terminal",
+    "terminal_NI",
+    "/FIXED",
+    "/FIXED_NI",
+    "CoreRow",
+    "End",
+    "UCLA",
+    "UCLA nodes 1.0",
+    "I",
+    "O",
+    "B",
+    "N",
+    "FS",
+    "W",
+    "node {",
+    "attr {",
+    "value {",
+    "key:",
+    "name:",
+    "input:",
+    'placeholder: "',
+    '"MACRO"',
+    '"macro"',
+    '"PORT"',
+    '"MACRO_PIN"',
+    "f:",
+    "\\x",
+    "\\N{",
+    '\\"',
+    "a",
+    "b",
+    "m",
+    "p",
+    "n0",
+    "M0",
+    "P0",
+    "S0",
+    "Height :",
+    "Numsites :",
+    "Coordinate :",
+    "# Columns : 2 Rows : 2",
+    "# Width : 0 Height : 5",
+    "# Blockage : 1 2 3",
 ]
 TOKENS = st.one_of(
     st.sampled_from(AWKWARD_TOKENS),
@@ -106,7 +178,13 @@ TOKENS = st.one_of(
     st.integers(-(10**20), 10**20).map(str),
 )
 LINE_OPS = [
-    "delete", "duplicate", "swap", "truncate", "replace_token", "insert_token", "insert_line"
+    "delete",
+    "duplicate",
+    "swap",
+    "truncate",
+    "replace_token",
+    "insert_token",
+    "insert_line",
 ]
 
 
@@ -260,7 +338,8 @@ def test_bookshelf_reader__deleting_a_node_or_pin_line_is_an_error(data):
     name = data.draw(st.sampled_from([n for n in base if n.endswith((".nodes", ".nets"))]))
     lines = base[name].split("\n")
     records = [
-        i for i, line in enumerate(lines)
+        i
+        for i, line in enumerate(lines)
         if line.split() and not line.startswith(("#", "UCLA", "Num")) and ":" not in line.split()[0]
     ]
     if name.endswith(".nets"):  # pin lines only: a NetDegree line is a header, not data
@@ -290,16 +369,21 @@ def designs(draw) -> Design:
     """A random small design: nodes, nets (any degree, repeated nodes), weights and a placement."""
     node_names = draw(st.lists(NAMES, max_size=12, unique=True))
     nodes = [
-        Node(name, draw(st.sampled_from(NodeKind)), draw(LENGTHS), draw(LENGTHS),
-             draw(st.booleans()))
+        Node(
+            name, draw(st.sampled_from(NodeKind)), draw(LENGTHS), draw(LENGTHS), draw(st.booleans())
+        )
         for name in node_names
     ]
     nets = []
     for net_name in draw(st.lists(NAMES, max_size=10, unique=True)):
         degree = draw(st.integers(0, 6)) if node_names else 0
         pins = tuple(
-            Pin(draw(st.sampled_from(node_names)), draw(COORDS), draw(COORDS),
-                draw(st.sampled_from(PinDirection)))
+            Pin(
+                draw(st.sampled_from(node_names)),
+                draw(COORDS),
+                draw(COORDS),
+                draw(st.sampled_from(PinDirection)),
+            )
             for _ in range(degree)
         )
         nets.append(Net(net_name, pins, draw(st.floats(0, 1e3, allow_nan=False))))
@@ -336,8 +420,10 @@ def test_bookshelf_round_trip__keeps_every_node_net_and_pin(design):
         again.placement.orientations[placed], design.placement.orientations[placed]
     )
     np.testing.assert_allclose(
-        again.placement.positions[placed], design.placement.positions[placed],
-        rtol=1e-12, atol=1e-6,
+        again.placement.positions[placed],
+        design.placement.positions[placed],
+        rtol=1e-12,
+        atol=1e-6,
     )
 
 
@@ -375,7 +461,9 @@ def test_plc_round_trip__keeps_every_placed_node(case):
         path = write_plc(netlist, placement, Path(tmp) / "placed.plc")
         _, again = read_plc(path, netlist)
     np.testing.assert_array_equal(again.placed, placement.placed)
-    np.testing.assert_array_equal(again.positions[placement.placed],
-                                  placement.positions[placement.placed])
-    np.testing.assert_array_equal(again.orientations[placement.placed],
-                                  placement.orientations[placement.placed])
+    np.testing.assert_array_equal(
+        again.positions[placement.placed], placement.positions[placement.placed]
+    )
+    np.testing.assert_array_equal(
+        again.orientations[placement.placed], placement.orientations[placement.placed]
+    )

@@ -172,10 +172,12 @@ def test_restricted_to__keeps_hpwl_of_the_kept_nodes():
     netlist, placement = design.netlist, design.placement
     keep = np.flatnonzero(netlist.node_kinds != NodeKind.STD_CELL)
     sub = netlist.restricted_to(keep)
-    only_kept = Placement(placement.positions, placement.orientations,
-                          np.isin(np.arange(netlist.num_nodes), keep))
-    sub_placement = Placement(placement.positions[keep], placement.orientations[keep],
-                              np.ones(len(keep), dtype=bool))
+    only_kept = Placement(
+        placement.positions, placement.orientations, np.isin(np.arange(netlist.num_nodes), keep)
+    )
+    sub_placement = Placement(
+        placement.positions[keep], placement.orientations[keep], np.ones(len(keep), dtype=bool)
+    )
     assert sub.num_nodes == len(keep)
     assert sub.node_names == tuple(netlist.node_names[i] for i in keep)
     assert hpwl(sub, sub_placement) == pytest.approx(hpwl(netlist, only_kept), rel=1e-12)

@@ -172,9 +172,7 @@ def test_random_placement_on_offset_canvas_matches_oracle(rng):
 @settings(max_examples=150, deadline=None)
 @given(
     st.lists(
-        st.tuples(
-            st.integers(-3, 12), st.integers(-3, 12), st.integers(0, 6), st.integers(0, 6)
-        ),
+        st.tuples(st.integers(-3, 12), st.integers(-3, 12), st.integers(0, 6), st.integers(0, 6)),
         min_size=0,
         max_size=25,
     )
@@ -215,7 +213,7 @@ def test_identical_nested_and_zero_size_blocks():
     boxes = [
         (1, 1, 3, 3),  # 0
         (1, 1, 3, 3),  # 1: identical to 0
-        (1.5, 1.5, 2.5, 2), # 2: inside 0 and 1
+        (1.5, 1.5, 2.5, 2),  # 2: inside 0 and 1
         (2, 2, 2, 2),  # 3: a point inside 0 and 1
         (2, 0, 2, 4),  # 4: a vertical segment through 0, 1 and 2
     ]
@@ -257,8 +255,14 @@ def test_rotation_swaps_the_footprint():
 
 def test_kinds_nodes_and_unplaced_selection():
     boxes = np.array([(0, 0, 2, 2)] * 4 + [(1, 1, 3, 3)] + [(8, 8, 12, 12)])
-    kinds = [NodeKind.HARD_MACRO, NodeKind.SOFT_MACRO, NodeKind.STD_CELL, NodeKind.PORT,
-             NodeKind.HARD_MACRO, NodeKind.HARD_MACRO]
+    kinds = [
+        NodeKind.HARD_MACRO,
+        NodeKind.SOFT_MACRO,
+        NodeKind.STD_CELL,
+        NodeKind.PORT,
+        NodeKind.HARD_MACRO,
+        NodeKind.HARD_MACRO,
+    ]
     placed = np.array([True, True, True, True, True, False])
     netlist, placement = make_design(boxes, Canvas(10.0, 10.0), kinds=kinds, placed=placed)
     assert overlapping_pairs(netlist, placement).tolist() == [[0, 4]]
@@ -271,8 +275,13 @@ def test_kinds_nodes_and_unplaced_selection():
     assert out_of_die(netlist, placement).tolist() == []  # node 5 is unplaced
     report = check_legality(netlist, placement)
     assert report == LegalityReport(
-        is_legal=False, n_blocks=2, n_unplaced=1, n_overlapping_pairs=1, overlap_area=1.0,
-        n_out_of_die=0, out_of_die_area=0.0,
+        is_legal=False,
+        n_blocks=2,
+        n_unplaced=1,
+        n_overlapping_pairs=1,
+        overlap_area=1.0,
+        n_out_of_die=0,
+        out_of_die_area=0.0,
     )
     assert not check_legality(netlist, placement, nodes=[0, 5]).is_legal
     assert check_legality(netlist, placement, nodes=[0, 5], allow_unplaced=True).is_legal
@@ -292,9 +301,19 @@ def test_empty_and_single_block():
     netlist, placement = make_design(np.array([(2, 3, 6, 5)]), Canvas(10.0, 10.0))
     report = area_report(netlist, placement)
     assert report == AreaReport(
-        die_area=100.0, n_blocks=1, block_area=8.0, overlap_area=0.0, covered_area=8.0,
-        whitespace=92.0, whitespace_ratio=0.92, utilisation=0.08, bbox=(2.0, 3.0, 6.0, 5.0),
-        bbox_width=4.0, bbox_height=2.0, bbox_area=8.0, bbox_utilisation=1.0,
+        die_area=100.0,
+        n_blocks=1,
+        block_area=8.0,
+        overlap_area=0.0,
+        covered_area=8.0,
+        whitespace=92.0,
+        whitespace_ratio=0.92,
+        utilisation=0.08,
+        bbox=(2.0, 3.0, 6.0, 5.0),
+        bbox_width=4.0,
+        bbox_height=2.0,
+        bbox_area=8.0,
+        bbox_utilisation=1.0,
     )
 
 
@@ -336,8 +355,9 @@ def test_legalized_hard_macros_are_legal(request, name):
     assert areas.covered_area == pytest.approx(block_area, rel=1e-12)
     assert areas.whitespace == pytest.approx(netlist.canvas.area - block_area, rel=1e-12)
     assert areas.utilisation == pytest.approx(block_area / netlist.canvas.area, rel=1e-12)
-    bounds = shapely.bounds(shapely.union_all(oracle_geometries(
-        oracle_boxes(netlist, legal, hard))))
+    bounds = shapely.bounds(
+        shapely.union_all(oracle_geometries(oracle_boxes(netlist, legal, hard)))
+    )
     np.testing.assert_allclose(areas.bbox, bounds, rtol=0, atol=1e-9)
     assert areas.bbox_area <= netlist.canvas.area
 
@@ -348,8 +368,9 @@ def test_initial_ariane_has_18_hard_macros_over_the_edge(ariane):
     hard = netlist.nodes_of_kind(NodeKind.HARD_MACRO)
     outside = out_of_die(netlist, placement)
     assert len(outside) == 18
-    want_outside, want_area = oracle_outside(oracle_boxes(netlist, placement, hard),
-                                             die_of(netlist), tol=1e-9)
+    want_outside, want_area = oracle_outside(
+        oracle_boxes(netlist, placement, hard), die_of(netlist), tol=1e-9
+    )
     np.testing.assert_array_equal(outside, hard[want_outside])
     report = check_legality(netlist, placement)
     assert not report.is_legal and report.n_out_of_die == 18

@@ -423,8 +423,14 @@ def tiny_netlist(
 def settings_4x4(**changes: float) -> PlcSettings:
     """A 4 x 4 grid of 10 um cells, one route per micron, no macro allocation, no smoothing."""
     values = dict(
-        grid_cols=4, grid_rows=4, routes_per_micron_h=1.0, routes_per_micron_v=1.0,
-        macro_routes_h=0.0, macro_routes_v=0.0, smoothing=0.0, canvas_width=40.0,
+        grid_cols=4,
+        grid_rows=4,
+        routes_per_micron_h=1.0,
+        routes_per_micron_v=1.0,
+        macro_routes_h=0.0,
+        macro_routes_v=0.0,
+        smoothing=0.0,
+        canvas_width=40.0,
         canvas_height=40.0,
     )
     values.update(changes)
@@ -433,8 +439,9 @@ def settings_4x4(**changes: float) -> PlcSettings:
 
 def ports_at(points: list[tuple[float, float]]) -> tuple[list[NodeKind], Placement]:
     kinds = [NodeKind.PORT] * len(points)
-    placement = Placement(np.array(points, dtype=float), np.zeros(len(points), np.int8),
-                          np.ones(len(points), bool))
+    placement = Placement(
+        np.array(points, dtype=float), np.zeros(len(points), np.int8), np.ones(len(points), bool)
+    )
     return kinds, placement
 
 
@@ -513,8 +520,9 @@ def test_net_weights(backend: str) -> None:
     np.testing.assert_allclose(routed([(5, 5), (35, 5)], 0.5).horizontal.sum(), 3.0)
     # Wirelength weight is the driver's weight, except that a port-driven net weighs 1.
     kinds = [NodeKind.PORT, NodeKind.SOFT_MACRO, NodeKind.HARD_MACRO]
-    placement = Placement(np.array([[0.0, 0.0], [10.0, 0.0], [30.0, 20.0]]),
-                          np.zeros(3, np.int8), np.ones(3, bool))
+    placement = Placement(
+        np.array([[0.0, 0.0], [10.0, 0.0], [30.0, 20.0]]), np.zeros(3, np.int8), np.ones(3, bool)
+    )
     pins = [(0, 0.0, 0.0), (1, 0.0, 0.0), (2, 0.0, 0.0)]
     sizes = [(0, 0), (4, 4), (4, 4)]
     netlist = tiny_netlist(kinds, sizes, pins, [([0, 2], 5.0), ([1, 2], 4.0)])
@@ -540,8 +548,9 @@ def test_density_of_soft_and_hard_macros_clipped_at_the_canvas() -> None:
     kinds = [NodeKind.SOFT_MACRO, NodeKind.HARD_MACRO, NodeKind.PORT]
     sizes = [(10, 10), (20, 10), (0, 0)]
     # Soft macro fills cell (0, 0); hard macro centred on the right edge, half outside.
-    placement = Placement(np.array([[5.0, 5.0], [40.0, 15.0], [20.0, 20.0]]),
-                          np.zeros(3, np.int8), np.ones(3, bool))
+    placement = Placement(
+        np.array([[5.0, 5.0], [40.0, 15.0], [20.0, 20.0]]), np.zeros(3, np.int8), np.ones(3, bool)
+    )
     netlist = tiny_netlist(kinds, sizes, [(2, 0.0, 0.0)], [])
     got = density_map(netlist, placement, settings_4x4())
     np.testing.assert_allclose(got, cells((0, 0), (1, 3)), atol=1e-12)
@@ -557,8 +566,9 @@ def test_macro_allocation_and_partial_edge_rule() -> None:
     kinds = [NodeKind.HARD_MACRO, NodeKind.SOFT_MACRO]
     # Hard macro covering cells (0..1, 0..1) exactly: full allocation everywhere.
     netlist = tiny_netlist(kinds, [(20, 20), (20, 20)], [], [])
-    placement = Placement(np.array([[10.0, 10.0], [30.0, 30.0]]), np.zeros(2, np.int8),
-                          np.ones(2, bool))
+    placement = Placement(
+        np.array([[10.0, 10.0], [30.0, 30.0]]), np.zeros(2, np.int8), np.ones(2, bool)
+    )
     settings = settings_4x4(macro_routes_h=2.0, macro_routes_v=3.0)
     maps = routing_congestion_maps(netlist, placement, settings)
     block = cells((0, 0), (0, 1), (1, 0), (1, 1))
@@ -566,8 +576,9 @@ def test_macro_allocation_and_partial_edge_rule() -> None:
     np.testing.assert_allclose(maps.vertical, 3.0 * block, atol=1e-12)
     # Shifted by 5 um up and right: partial edge rows and columns -> no V in the top row and
     # no H in the right column.
-    moved = Placement(np.array([[15.0, 15.0], [30.0, 30.0]]), np.zeros(2, np.int8),
-                      np.ones(2, bool))
+    moved = Placement(
+        np.array([[15.0, 15.0], [30.0, 30.0]]), np.zeros(2, np.int8), np.ones(2, bool)
+    )
     maps = routing_congestion_maps(netlist, moved, settings)
     x_share = np.array([0.5, 1.0, 0.5, 0.0])  # overlap / 10 um per column
     y_share = x_share
@@ -582,8 +593,9 @@ def test_macro_allocation_and_partial_edge_rule() -> None:
 def test_smoothing_spreads_v_along_rows_and_h_along_columns(backend: str) -> None:
     kinds, placement = ports_at([(5, 15), (15, 15), (15, 5)])
     # Two nets: an H run in row 1 over column 0; a V run in column 1 over row 0.
-    netlist = tiny_netlist(kinds, [(0, 0)] * 3, [(i, 0.0, 0.0) for i in range(3)],
-                           [([0, 1], 1.0), ([2, 1], 1.0)])
+    netlist = tiny_netlist(
+        kinds, [(0, 0)] * 3, [(i, 0.0, 0.0) for i in range(3)], [([0, 1], 1.0), ([2, 1], 1.0)]
+    )
     maps = routing_congestion_maps(netlist, placement, settings_4x4(smoothing=1.0))
     h = np.zeros((4, 4))
     h[0:3, 0] = 1 / 3  # H of (1, 0) spread over rows 0..2 of column 0
@@ -663,8 +675,8 @@ def _load(design: str):
 @pytest.mark.parametrize("design", _evaluated_designs())
 def test_reference_values(design: str, variant: str) -> None:
     reference = _reference()[design]
-    expected = reference["initial"]["plc_float64"] if variant == "initial" else reference.get(
-        "legalized"
+    expected = (
+        reference["initial"]["plc_float64"] if variant == "initial" else reference.get("legalized")
     )
     netlist, variants = _load(design)
     if variant not in variants or not isinstance(expected, dict):

@@ -28,8 +28,11 @@ from placement_env.routing.synthetic import SyntheticConfig, generate
 def golden_edge_cost(use, cap, own, costs):
     if own:
         return 1.0
-    return 1.0 + costs.usage_cost * use / max(cap, 1.0) + costs.overflow_cost * max(
-        0.0, use + 1.0 - cap)
+    return (
+        1.0
+        + costs.usage_cost * use / max(cap, 1.0)
+        + costs.overflow_cost * max(0.0, use + 1.0 - cap)
+    )
 
 
 def golden_neighbours(grid, net, state):
@@ -39,18 +42,40 @@ def golden_neighbours(grid, net, state):
     stamp = net + 1
     if layer == 0:
         if x + 1 < grid.nx:
-            yield (x + 1, y, 0), golden_edge_cost(grid.h_usage[x, y], grid.h_tracks[x, y],
-                                                  grid.h_mark[x, y] == stamp, grid.costs)
+            yield (
+                (x + 1, y, 0),
+                golden_edge_cost(
+                    grid.h_usage[x, y], grid.h_tracks[x, y], grid.h_mark[x, y] == stamp, grid.costs
+                ),
+            )
         if x > 0:
-            yield (x - 1, y, 0), golden_edge_cost(grid.h_usage[x - 1, y], grid.h_tracks[x - 1, y],
-                                                  grid.h_mark[x - 1, y] == stamp, grid.costs)
+            yield (
+                (x - 1, y, 0),
+                golden_edge_cost(
+                    grid.h_usage[x - 1, y],
+                    grid.h_tracks[x - 1, y],
+                    grid.h_mark[x - 1, y] == stamp,
+                    grid.costs,
+                ),
+            )
     else:
         if y + 1 < grid.ny:
-            yield (x, y + 1, 1), golden_edge_cost(grid.v_usage[x, y], grid.v_tracks[x, y],
-                                                  grid.v_mark[x, y] == stamp, grid.costs)
+            yield (
+                (x, y + 1, 1),
+                golden_edge_cost(
+                    grid.v_usage[x, y], grid.v_tracks[x, y], grid.v_mark[x, y] == stamp, grid.costs
+                ),
+            )
         if y > 0:
-            yield (x, y - 1, 1), golden_edge_cost(grid.v_usage[x, y - 1], grid.v_tracks[x, y - 1],
-                                                  grid.v_mark[x, y - 1] == stamp, grid.costs)
+            yield (
+                (x, y - 1, 1),
+                golden_edge_cost(
+                    grid.v_usage[x, y - 1],
+                    grid.v_tracks[x, y - 1],
+                    grid.v_mark[x, y - 1] == stamp,
+                    grid.costs,
+                ),
+            )
 
 
 def golden_cost(grid, net, source, target):
@@ -78,12 +103,14 @@ def cost_of_path(grid, net, path):
     for (x1, y1), (x2, y2) in zip(path[:-1], path[1:], strict=True):
         if y1 == y2:
             x = min(x1, x2)
-            total += golden_edge_cost(grid.h_usage[x, y1], grid.h_tracks[x, y1],
-                                      grid.h_mark[x, y1] == stamp, grid.costs)
+            total += golden_edge_cost(
+                grid.h_usage[x, y1], grid.h_tracks[x, y1], grid.h_mark[x, y1] == stamp, grid.costs
+            )
         else:
             y = min(y1, y2)
-            total += golden_edge_cost(grid.v_usage[x1, y], grid.v_tracks[x1, y],
-                                      grid.v_mark[x1, y] == stamp, grid.costs)
+            total += golden_edge_cost(
+                grid.v_usage[x1, y], grid.v_tracks[x1, y], grid.v_mark[x1, y] == stamp, grid.costs
+            )
     return total
 
 
@@ -91,15 +118,17 @@ def cost_of_path(grid, net, path):
 
 
 def _empty(nx, ny, tracks, nets):
-    return RoutingProblem.two_layer(np.full((nx - 1, ny), tracks), np.full((nx, ny - 1), tracks),
-                                    nets)
+    return RoutingProblem.two_layer(
+        np.full((nx - 1, ny), tracks), np.full((nx, ny - 1), tracks), nets
+    )
 
 
 @pytest.mark.parametrize("seed", range(6))
 def test_search_finds_the_golden_optimum_under_random_usage(seed):
     rng = np.random.default_rng(seed)
-    problem = generate(SyntheticConfig(grid=7, num_nets=3, reduced_edges=6, reduced_capacity=0),
-                       seed)
+    problem = generate(
+        SyntheticConfig(grid=7, num_nets=3, reduced_edges=6, reduced_capacity=0), seed
+    )
     grid = UsageGrid(problem, AStarCosts(usage_cost=0.7, overflow_cost=3.0, via_cost=0.5))
     grid.h_usage[:] = rng.integers(0, 6, grid.h_usage.shape)
     grid.v_usage[:] = rng.integers(0, 6, grid.v_usage.shape)
@@ -194,7 +223,8 @@ def test_connections_are_the_decomposition_in_net_order(seed):
 
 
 def test_nets_are_routed_in_hpwl_order_and_single_cell_nets_give_no_connection():
-    problem = _empty(6, 6, 2, [("long", [[0, 0], [5, 5]]), ("short", [[1, 1], [2, 1]]),
-                               ("local", [[3, 3]])])
+    problem = _empty(
+        6, 6, 2, [("long", [[0, 0], [5, 5]]), ("short", [[1, 1], [2, 1]]), ("local", [[3, 3]])]
+    )
     assert net_order(problem).tolist() == [2, 1, 0]
     assert two_pin_connections(problem)[:, 0].tolist() == [1, 0]

@@ -39,11 +39,21 @@ def layered_problem(name: str = "tiny") -> RoutingProblem:
         RoutingNet("solo", 2, np.array([[3.0, 3.0, 2]]), 0.5),
     )
     return RoutingProblem(
-        nx=4, ny=3, vertical_capacity=(0.0, 20.0, 0.0), horizontal_capacity=(20.0, 0.0, 12.5),
-        min_width=(1.0, 1.0, 2.0), min_spacing=(1.0, 1.0, 0.5), via_spacing=(1.0, 1.0, 1.0),
-        origin=(0.0, 0.0), tile_width=10.0, tile_height=10.0, nets=nets,
-        adjustments=(CapacityAdjustment((1, 1, 1), (2, 1, 1), 4.0),
-                     CapacityAdjustment((0, 0, 2), (0, 1, 2), 0.0)),
+        nx=4,
+        ny=3,
+        vertical_capacity=(0.0, 20.0, 0.0),
+        horizontal_capacity=(20.0, 0.0, 12.5),
+        min_width=(1.0, 1.0, 2.0),
+        min_spacing=(1.0, 1.0, 0.5),
+        via_spacing=(1.0, 1.0, 1.0),
+        origin=(0.0, 0.0),
+        tile_width=10.0,
+        tile_height=10.0,
+        nets=nets,
+        adjustments=(
+            CapacityAdjustment((1, 1, 1), (2, 1, 1), 4.0),
+            CapacityAdjustment((0, 0, 2), (0, 1, 2), 0.0),
+        ),
         name=name,
     )
 
@@ -60,10 +70,12 @@ def test_problems_and_nets_compare_by_value_pins_included():
     net = problem.nets[0]
     moved = RoutingNet(net.name, net.net_id, net.pins + [1.0, 0.0, 0.0], net.min_width)
     assert net != moved
-    assert problem != RoutingProblem(**{
-        **{f: getattr(problem, f) for f in problem.__dataclass_fields__ if f != "_cache"},
-        "nets": (moved, *problem.nets[1:]),
-    })
+    assert problem != RoutingProblem(
+        **{
+            **{f: getattr(problem, f) for f in problem.__dataclass_fields__ if f != "_cache"},
+            "nets": (moved, *problem.nets[1:]),
+        }
+    )
     assert problem != layered_problem(name="other")
 
 
@@ -79,10 +91,15 @@ def test_write_then_read_gives_an_equal_layered_problem(tmp_path, suffix):
 def test_write_then_read_gives_an_equal_synthetic_problem(tmp_path):
     problem = generate(SyntheticConfig(grid=6, num_nets=9, reduced_edges=4), seed=3)
     back = read_ispd08(write_ispd08(problem, tmp_path / "p.gr"))
-    assert_same_problem(back, RoutingProblem(**{
-        **{f: getattr(problem, f) for f in problem.__dataclass_fields__ if f != "_cache"},
-        "name": "p",
-    }))
+    assert_same_problem(
+        back,
+        RoutingProblem(
+            **{
+                **{f: getattr(problem, f) for f in problem.__dataclass_fields__ if f != "_cache"},
+                "name": "p",
+            }
+        ),
+    )
 
 
 def test_reader_accepts_a_file_without_adjustment_count(tmp_path):
@@ -93,8 +110,9 @@ def test_reader_accepts_a_file_without_adjustment_count(tmp_path):
 
 
 def test_writer_rejects_a_net_name_with_spaces(tmp_path):
-    problem = RoutingProblem.two_layer(np.ones((1, 2)), np.ones((2, 1)),
-                                       [("a b", [[0, 0], [1, 1]])])
+    problem = RoutingProblem.two_layer(
+        np.ones((1, 2)), np.ones((2, 1)), [("a b", [[0, 0], [1, 1]])]
+    )
     with pytest.raises(ValueError, match="white space"):
         write_ispd08(problem, tmp_path / "x.gr")
 
@@ -116,10 +134,16 @@ def _mutate_line(text: str, line: int, new: str | None) -> str:
 BAD = {
     "bad grid number": (_mutate_line(GOOD, 1, "grid 4 x 3"), 1, "grid"),
     "missing grid keyword": (_mutate_line(GOOD, 1, "size 4 3 3"), 1, "grid"),
-    "layer count mismatch": (_mutate_line(GOOD, 2, "vertical capacity 0 20"), 2,
-                             "vertical capacity"),
-    "negative capacity": (_mutate_line(GOOD, 3, "horizontal capacity 20 -1 12.5"), 3,
-                          "horizontal capacity"),
+    "layer count mismatch": (
+        _mutate_line(GOOD, 2, "vertical capacity 0 20"),
+        2,
+        "vertical capacity",
+    ),
+    "negative capacity": (
+        _mutate_line(GOOD, 3, "horizontal capacity 20 -1 12.5"),
+        3,
+        "horizontal capacity",
+    ),
     "zero tile": (_mutate_line(GOOD, 7, "0 0 0 10"), 7, "tile size"),
     "bad net count": (_mutate_line(GOOD, 8, "num net three"), 8, "num net"),
     "pin outside grid": (_mutate_line(GOOD, 10, "45 5 1"), 10, "net a pin 1"),
@@ -178,11 +202,26 @@ def _mutations(draw, text: str) -> str:
     elif kind == "token":
         tokens = lines[k].split() or [""]
         t = draw(st.integers(0, len(tokens) - 1))
-        tokens[t] = draw(st.one_of(
-            st.sampled_from(["-1", "0", "1e308", "inf", "nan", "99999999999", "1.5", "", "x",
-                             "(1,2,3)", "²"]),
-            st.text(max_size=6),
-        ))
+        tokens[t] = draw(
+            st.one_of(
+                st.sampled_from(
+                    [
+                        "-1",
+                        "0",
+                        "1e308",
+                        "inf",
+                        "nan",
+                        "99999999999",
+                        "1.5",
+                        "",
+                        "x",
+                        "(1,2,3)",
+                        "²",
+                    ]
+                ),
+                st.text(max_size=6),
+            )
+        )
         lines[k] = " ".join(tokens)
     elif kind == "cut":
         joined = "\n".join(lines)
@@ -195,8 +234,11 @@ def _mutations(draw, text: str) -> str:
 @FUZZ
 @given(st.data(), st.booleans())
 def test_fuzzed_files_read_or_raise_only_format_errors(data, compress):
-    base = data.draw(st.sampled_from([GOOD, format_ispd08(
-        generate(SyntheticConfig(grid=4, num_nets=3, reduced_edges=2), 1))]))
+    base = data.draw(
+        st.sampled_from(
+            [GOOD, format_ispd08(generate(SyntheticConfig(grid=4, num_nets=3, reduced_edges=2), 1))]
+        )
+    )
     text = _mutations(data.draw, base)
     if data.draw(st.booleans()):
         text = _mutations(data.draw, text)
@@ -220,7 +262,10 @@ def test_fuzzed_files_read_or_raise_only_format_errors(data, compress):
 def test_path_runs_split_a_path_at_its_bends():
     runs = path_runs(np.array([[0, 0], [1, 0], [2, 0], [2, 1], [2, 2], [1, 2]]))
     assert [(a, s.tolist(), e.tolist()) for a, s, e in runs] == [
-        (0, [0, 0], [2, 0]), (1, [2, 0], [2, 2]), (0, [2, 2], [1, 2])]
+        (0, [0, 0], [2, 0]),
+        (1, [2, 0], [2, 2]),
+        (0, [2, 2], [1, 2]),
+    ]
     with pytest.raises(ValueError, match="neighbours"):
         path_runs(np.array([[0, 0], [2, 0]]))
 
@@ -243,12 +288,15 @@ def test_solution_round_trip_counts_wire_and_vias_of_astar_routes(tmp_path):
     assert (all_segments[:, [0, 1, 3, 4]] % 1 == 0.5).all()
 
 
-@pytest.mark.parametrize("text", [
-    "a 0 1\n(0.5,0.5,1)-(1.5,0.5,1)\n",                     # no "!"
-    "a 0 2\n(0.5,0.5,1)-(1.5,0.5,1)\n!\n",                  # fewer segments than declared
-    "a 0 1\n(0.5,0.5,1)-(1.5,0.5)\n!\n",                    # malformed segment
-    "a x 1\n(0.5,0.5,1)-(1.5,0.5,1)\n!\n",                  # bad id
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a 0 1\n(0.5,0.5,1)-(1.5,0.5,1)\n",  # no "!"
+        "a 0 2\n(0.5,0.5,1)-(1.5,0.5,1)\n!\n",  # fewer segments than declared
+        "a 0 1\n(0.5,0.5,1)-(1.5,0.5)\n!\n",  # malformed segment
+        "a x 1\n(0.5,0.5,1)-(1.5,0.5,1)\n!\n",  # bad id
+    ],
+)
 def test_bad_solution_files_raise_format_errors(tmp_path, text):
     (tmp_path / "s.sol").write_text(text)
     with pytest.raises(NetlistFormatError):

@@ -90,8 +90,11 @@ def _random_walk(rng, problem, start, steps):
     path = [tuple(start)]
     for _ in range(steps):
         x, y = path[-1]
-        moves = [(x + dx, y + dy) for dx, dy in ((1, 0), (-1, 0), (0, 1), (0, -1))
-                 if 0 <= x + dx < problem.nx and 0 <= y + dy < problem.ny]
+        moves = [
+            (x + dx, y + dy)
+            for dx, dy in ((1, 0), (-1, 0), (0, 1), (0, -1))
+            if 0 <= x + dx < problem.nx and 0 <= y + dy < problem.ny
+        ]
         path.append(moves[rng.integers(len(moves))])
     return np.array(path, dtype=np.int64)
 
@@ -122,12 +125,15 @@ def test_random_walks_of_wide_nets_match_the_golden_recount(seed):
     nets = [(f"n{i}", rng.integers(0, 6, (rng.integers(1, 5), 2))) for i in range(12)]
     base = RoutingProblem.two_layer(np.full((5, 6), 2), np.full((6, 5), 3), nets)
     # Wider nets use more than one track per edge (ISPD 2008 demand).
-    wide = tuple(RoutingNet(n.name, n.net_id, n.pins, float(rng.integers(1, 3)))
-                 for n in base.nets)
-    problem = RoutingProblem(**{
-        **{f: getattr(base, f) for f in base.__dataclass_fields__ if f != "_cache"},
-        "nets": wide, "tile_width": 2.0, "tile_height": 3.0,
-    })
+    wide = tuple(RoutingNet(n.name, n.net_id, n.pins, float(rng.integers(1, 3))) for n in base.nets)
+    problem = RoutingProblem(
+        **{
+            **{f: getattr(base, f) for f in base.__dataclass_fields__ if f != "_cache"},
+            "nets": wide,
+            "tile_width": 2.0,
+            "tile_height": 3.0,
+        }
+    )
     owners, paths = [], []
     for _ in range(30):
         net = int(rng.integers(len(nets)))

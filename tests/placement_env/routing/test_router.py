@@ -99,8 +99,10 @@ def test_route__multi_pin_nets_connect_all_their_pins():
     result = route(problem)
     _assert_consistent(problem, result)
     # A tree joining a net's pins spans their bounding box (each net's edges count once).
-    hpwl = sum(int(np.ptp(c[:, 0]) + np.ptp(c[:, 1]))
-               for c in (problem.net_gcells(i) for i in range(len(problem.nets))))
+    hpwl = sum(
+        int(np.ptp(c[:, 0]) + np.ptp(c[:, 1]))
+        for c in (problem.net_gcells(i) for i in range(len(problem.nets)))
+    )
     assert result.wirelength >= hpwl
 
 

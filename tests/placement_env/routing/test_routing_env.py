@@ -28,8 +28,11 @@ def greedy(env, rng):
     """A legal move towards the target when there is one (else any legal move)."""
     mask = env.action_masks()
     (hx, hy), (tx, ty) = env._head, env._target
-    closer = [a for a, (dx, dy) in enumerate(MOVES)
-              if mask[a] and abs(tx - hx - dx) + abs(ty - hy - dy) < abs(tx - hx) + abs(ty - hy)]
+    closer = [
+        a
+        for a, (dx, dy) in enumerate(MOVES)
+        if mask[a] and abs(tx - hx - dx) + abs(ty - hy - dy) < abs(tx - hx) + abs(ty - hy)
+    ]
     return closer[0] if closer else masked_random(env, rng)
 
 
@@ -107,8 +110,9 @@ def test_masks_forbid_leaving_the_grid_revisits_and_dead_ends(seed):
 def test_dead_end_is_masked():
     # 3 x 3 grid, source (1, 0), target (2, 2). After (1, 0) -> (1, 1) -> (0, 1) the corner
     # (0, 0) is walled off by the path: entering it could never reach the target.
-    problem = RoutingProblem.two_layer(np.full((2, 3), 5), np.full((3, 2), 5),
-                                       [("a", [[1, 0], [2, 2]])])
+    problem = RoutingProblem.two_layer(
+        np.full((2, 3), 5), np.full((3, 2), 5), [("a", [[1, 0], [2, 2]])]
+    )
     env = GlobalRoutingEnv(problem=problem)
     env.reset(seed=0)
     assert env._head == (1, 0) and env._target == (2, 2)
@@ -197,8 +201,9 @@ def test_dummy_vec_env_and_maskable_ppo_run():
     vec.reset()
     masks = get_action_masks(vec)
     assert masks.shape == (2, 4) and masks.any(axis=1).all()
-    model = MaskablePPO("MultiInputPolicy", vec, n_steps=32, batch_size=32, n_epochs=1, seed=0,
-                        device="cpu")
+    model = MaskablePPO(
+        "MultiInputPolicy", vec, n_steps=32, batch_size=32, n_epochs=1, seed=0, device="cpu"
+    )
     model.learn(64)
     obs = vec.reset()
     actions, _ = model.predict(obs, action_masks=get_action_masks(vec), deterministic=True)

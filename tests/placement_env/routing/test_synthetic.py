@@ -24,8 +24,9 @@ def test_same_seed_gives_the_same_problem_and_another_seed_another():
 
 
 def test_liao_config_gives_the_requested_nets_pins_and_capacities():
-    config = SyntheticConfig(grid=8, num_nets=20, max_pins=5, capacity=4, reduced_edges=3,
-                             reduced_capacity=1)
+    config = SyntheticConfig(
+        grid=8, num_nets=20, max_pins=5, capacity=4, reduced_edges=3, reduced_capacity=1
+    )
     problem = generate(config, 0)
     assert (problem.nx, problem.ny, len(problem.nets)) == (8, 8, 20)
     for cells in _pins(problem):
@@ -40,8 +41,7 @@ def test_liao_config_gives_the_requested_nets_pins_and_capacities():
 def test_a_generator_argument_is_drawn_from():
     rng = np.random.default_rng(1)
     first, second = generate(SyntheticConfig(), rng), generate(SyntheticConfig(), rng)
-    assert any(not np.array_equal(x, y) for x, y in zip(_pins(first), _pins(second),
-                                                         strict=False))
+    assert any(not np.array_equal(x, y) for x, y in zip(_pins(first), _pins(second), strict=False))
 
 
 @pytest.mark.parametrize("grid,connections", [(16, 50), (64, 1000)])
@@ -50,8 +50,9 @@ def test_connection_target_is_met_exactly(grid, connections):
     assert len(two_pin_connections(problem)) == connections
     assert (problem.nx, problem.ny) == (grid, grid)
     again = generate_connections(grid, connections, capacity=8, seed=2)
-    assert all(np.array_equal(x.pins, y.pins) for x, y in zip(problem.nets, again.nets,
-                                                              strict=True))
+    assert all(
+        np.array_equal(x.pins, y.pins) for x, y in zip(problem.nets, again.nets, strict=True)
+    )
 
 
 def test_connection_problems_keep_nets_inside_their_window():
@@ -60,10 +61,17 @@ def test_connection_problems_keep_nets_inside_their_window():
         assert np.ptp(cells[:, 0]) < 6 and np.ptp(cells[:, 1]) < 6
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"grid": 1}, {"max_pins": 1}, {"min_pins": 4, "max_pins": 3}, {"num_nets": 0},
-    {"capacity": -1}, {"reduced_edges": 10_000},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"grid": 1},
+        {"max_pins": 1},
+        {"min_pins": 4, "max_pins": 3},
+        {"num_nets": 0},
+        {"capacity": -1},
+        {"reduced_edges": 10_000},
+    ],
+)
 def test_bad_configs_are_rejected(kwargs):
     with pytest.raises(ValueError):
         SyntheticConfig(**kwargs)

@@ -178,6 +178,11 @@ class Canvas:
         return self.width * self.height
 
     @property
+    def centre(self) -> tuple[float, float]:
+        """Centre of the die ``(x, y)`` (microns)."""
+        return (self.x_min + self.width / 2, self.y_min + self.height / 2)
+
+    @property
     def row_height(self) -> float | None:
         """Height of the (first) row, or ``None`` when the canvas has no rows."""
         return self.rows[0].height if self.rows else None

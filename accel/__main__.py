@@ -17,7 +17,11 @@ import sys
 import netlists
 from accel.chip import build_chip
 from accel.params import PRESETS, preset
-from accel.report import chip_report, default_placement
+from accel.report import (
+    chip_report,
+    default_placement,
+    default_placement_and_name,
+)
 from netlists.stats import format_report
 
 
@@ -50,12 +54,12 @@ def main(argv: list[str] | None = None) -> int:
                 placed = netlists.Design(design.netlist, default_placement(design), plc=design.plc)
                 netlists.write_design(placed, args.reference_placement)
             return 0
-        placement = (
-            netlists.read_placement(args.placement, design.netlist)
-            if args.placement
-            else default_placement(design)
-        )
-        report = chip_report(params, design, placement)
+        if args.placement:
+            placement = netlists.read_placement(args.placement, design.netlist)
+            placement_name = str(args.placement)
+        else:
+            placement, placement_name = default_placement_and_name(design)
+        report = chip_report(params, design, placement, placement_name)
     except (ValueError, netlists.NetlistError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -11,25 +11,47 @@ from accel.params import ChipParams
 from accel.performance import peak_tops, ridge_point
 from netlists import Design, Placement
 
+#: What :func:`default_placement_and_name` names each placement it may return.
+REFERENCE_FLOOR_PLAN = "reference floor plan (accel.reference_placement)"
+SHELF_PACKING = "shelf packing (accel.floorplan.packed_placement)"
 
-def default_placement(design: Design) -> Placement:
-    """The hand-made floor plan for a single-core inference chip, else the shelf packing."""
+
+def default_placement_and_name(design: Design) -> tuple[Placement, str]:
+    """The hand-made floor plan for a single-core inference chip, else the shelf packing, and
+    which of the two it is (:data:`REFERENCE_FLOOR_PLAN` or :data:`SHELF_PACKING`)."""
     from accel.floorplan import packed_placement, reference_placement
 
     try:
-        return reference_placement(design)
+        return reference_placement(design), REFERENCE_FLOOR_PLAN
     except ValueError:
-        return packed_placement(design)
+        return packed_placement(design), SHELF_PACKING
 
 
-def chip_report(params: ChipParams, design: Design, placement: Placement) -> dict[str, object]:
+def default_placement(design: Design) -> Placement:
+    """The placement of :func:`default_placement_and_name`."""
+    return default_placement_and_name(design)[0]
+
+
+def chip_report(
+    params: ChipParams, design: Design, placement: Placement, placement_name: str
+) -> dict[str, object]:
     """Area, wirelength, legality, timing and throughput of ``placement`` of ``design``.
 
-    Keys: ``design``, ``technology``, ``die_area_mm2``, ``block_area_mm2``, ``utilisation``,
-    ``macros``, ``nets``, ``hpwl`` (bit-weighted, microns), ``legal``, ``fmax_mhz``,
-    ``target_mhz``, ``wns_ps``, ``worst_slack_ps``, ``tns_ps``, ``critical_path``,
-    ``peak_tops`` (at the clock the placement reaches: ``min(f_max, target)``),
-    ``peak_tops_at_target``, ``dram_gb_per_s``, ``ridge_macs_per_byte``.
+    Args:
+        params: The chip's parameters (its published clock and peak).
+        design: The chip as a design.
+        placement: The placement scored.
+        placement_name: What ``placement`` is (a file path, or the name from
+            :func:`default_placement_and_name`); reported as ``placement`` so that every
+            placement-dependent figure says where it comes from.
+
+    Keys: ``design``, ``placement``, ``technology``, ``die_area_mm2``, ``block_area_mm2``,
+    ``utilisation``, ``macros``, ``nets``, ``hpwl`` (bit-weighted, microns), ``legal``,
+    ``fmax_mhz``, ``target_mhz``, ``wns_ps``, ``worst_slack_ps``, ``tns_ps``, ``critical_path``,
+    ``clock_mhz`` (the clock this placement runs at: ``min(f_max, target)``),
+    ``peak_tops_at_placed_clock`` (the peak at ``clock_mhz``: depends on the placement),
+    ``peak_tops_at_target_clock`` (the published peak, at ``target_mhz``: placement-free),
+    ``dram_gb_per_s``, ``ridge_macs_per_byte`` (at ``clock_mhz``).
     """
     from placement_env.legality import check_legality
     from placement_env.timing import analyse_timing
@@ -41,6 +63,7 @@ def chip_report(params: ChipParams, design: Design, placement: Placement) -> dic
     clock = min(timing.fmax_mhz, params.clock_mhz)
     return {
         "design": netlist.name,
+        "placement": placement_name,
         "technology": params.technology.name,
         "die_area_mm2": netlist.canvas.area / 1e6,
         "block_area_mm2": area.block_area_mm2,
@@ -55,8 +78,9 @@ def chip_report(params: ChipParams, design: Design, placement: Placement) -> dic
         "worst_slack_ps": 1000.0 * timing.worst_slack_ns,
         "tns_ps": 1000.0 * timing.tns_ns,
         "critical_path": list(timing.critical_path),
-        "peak_tops": peak_tops(params, clock),
-        "peak_tops_at_target": peak_tops(params),
+        "clock_mhz": float(clock),
+        "peak_tops_at_placed_clock": peak_tops(params, clock),
+        "peak_tops_at_target_clock": peak_tops(params),
         "dram_gb_per_s": params.dram_gb_per_s,
         "ridge_macs_per_byte": ridge_point(params, clock),
     }

@@ -17,7 +17,17 @@ from accel.report import chip_report, default_placement
 from placement_env.legality import check_legality
 
 ROOT = Path(__file__).resolve().parents[2]
-REPORT_KEYS = {"die_area_mm2", "peak_tops", "fmax_mhz", "wns_ps", "hpwl", "legal"}
+REPORT_KEYS = {
+    "die_area_mm2",
+    "placement",
+    "clock_mhz",
+    "peak_tops_at_placed_clock",
+    "peak_tops_at_target_clock",
+    "fmax_mhz",
+    "wns_ps",
+    "hpwl",
+    "legal",
+}
 
 
 def test_report__tpu_v1_reference(capsys):
@@ -28,7 +38,8 @@ def test_report__tpu_v1_reference(capsys):
     assert report["die_area_mm2"] <= 331.0
     assert report["fmax_mhz"] == pytest.approx(700.0, rel=0.05)
     assert report["wns_ps"] == 0.0
-    assert report["peak_tops"] == pytest.approx(91.75, rel=0.005)
+    assert report["peak_tops_at_placed_clock"] == pytest.approx(91.75, rel=0.005)
+    assert report["placement"].startswith("reference floor plan")
 
 
 def test_build_then_report__reads_the_written_placement(tmp_path, capsys):
@@ -37,7 +48,9 @@ def test_build_then_report__reads_the_written_placement(tmp_path, capsys):
     design = netlists.read_design(out)
     assert design.netlist.timing is not None and design.plc is not None
     assert main(["report", "tpu_v1", "--placement", str(ref), "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["legal"] is True
+    report = json.loads(capsys.readouterr().out)
+    assert report["legal"] is True
+    assert report["placement"] == str(ref)
     assert main(["report", "tpu_v1"]) == 0
     assert "fmax_mhz" in capsys.readouterr().out
 
@@ -55,8 +68,9 @@ def test_every_preset__has_a_legal_default_placement_and_a_report(name):
     design = build_chip(params, tiles=2)
     placement = default_placement(design)
     assert check_legality(design.netlist, placement).is_legal
-    report = chip_report(params, design, placement)
-    assert report["legal"] and report["peak_tops"] <= report["peak_tops_at_target"] + 1e-9
+    report = chip_report(params, design, placement, "default")
+    assert report["legal"]
+    assert report["peak_tops_at_placed_clock"] <= report["peak_tops_at_target_clock"] + 1e-9
 
 
 def test_packed_placement__keeps_fixed_io_and_is_legal():
@@ -78,3 +92,16 @@ def test_every_preset__loads_in_the_scoring_script(tmp_path, name):
     metrics = json.loads(result.stdout)
     assert metrics["legal"] is True and metrics["proxy"] is not None
     assert metrics["fmax_mhz"] > 0
+
+
+def test_report__tpu_v2_names_the_scored_placement_and_both_peaks(capsys):
+    # Regression: the report printed "peak_tops" at the f_max of a placement it did not name.
+    assert main(["report", "tpu_v2", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert "peak_tops" not in report and "peak_tops_at_target" not in report
+    assert report["placement"].startswith("shelf packing")
+    assert report["clock_mhz"] == pytest.approx(min(report["fmax_mhz"], report["target_mhz"]))
+    assert report["peak_tops_at_target_clock"] == pytest.approx(45.88, rel=0.005)
+    assert report["peak_tops_at_placed_clock"] == pytest.approx(
+        report["peak_tops_at_target_clock"] * report["clock_mhz"] / report["target_mhz"]
+    )

@@ -64,8 +64,23 @@ def _design(name: str) -> Design:
     return _DESIGNS[name]
 
 
-def _label(name: str) -> str:
-    return Path(name).name.split(".")[0] if os.sep in name or "." in name else name
+def design_labels(names: list[str]) -> dict[str, str]:
+    """A unique output label per ``--designs`` value: the design's own name (every Circuit
+    Training design ships as ``netlist.pb.txt``, so file names collide), with ``_2``, ``_3`` ...
+    added to the later of two designs that share a name."""
+    labels: dict[str, str] = {}
+    taken: set[str] = set()
+    for name in names:
+        if name in labels:
+            continue
+        base = _design(name).netlist.name or "design"
+        label, k = base, 1
+        while label in taken:
+            k += 1
+            label = f"{base}_{k}"
+        labels[name] = label
+        taken.add(label)
+    return labels
 
 
 def score(design: Design, placement: Placement, route: bool = True) -> dict[str, object]:
@@ -109,6 +124,7 @@ def _options(placer: str, context: str | None) -> dict:
 
 def run_one(
     name: str,
+    label: str,
     placer: str,
     seed: int,
     budget: tuple,
@@ -129,7 +145,7 @@ def run_one(
             design, np.random.default_rng(seed), agents.Budget(*budget)
         )
     except agents.PlacerError as error:  # e.g. random placement stuck on a crowded die
-        row = {"design": _label(name), "placer": placer, "seed": seed, "legal": False}
+        row = {"design": label, "placer": placer, "seed": seed, "legal": False}
         row.update({m: "" for m in COST_FIELDS + ROUTED})
         row.update(
             evaluations="",
@@ -140,10 +156,10 @@ def run_one(
         )
         return row, None
     seconds = time.perf_counter() - start
-    path = Path(out) / "placements" / f"{_label(name)}_{placer}_s{seed}{design.placement_suffix}"
+    path = Path(out) / "placements" / f"{label}_{placer}_s{seed}{design.placement_suffix}"
     netlists.write_design(Design(design.netlist, result.placement, design.plc), path)
     row = {
-        "design": _label(name),
+        "design": label,
         "placer": placer,
         "seed": seed,
         **score(design, result.placement, route),
@@ -158,7 +174,7 @@ def run_one(
     return row, result.placement
 
 
-def reference_rows(name: str, route: bool = True) -> list[tuple[dict, Placement]]:
+def reference_rows(name: str, label: str, route: bool = True) -> list[tuple[dict, Placement]]:
     """The design's shipped placement (when its macros are all placed) and named references."""
     design = _design(name)
     nl = design.netlist
@@ -173,10 +189,10 @@ def reference_rows(name: str, route: bool = True) -> list[tuple[dict, Placement]
     if name in accel.PRESETS:
         found.append(("ref:hand-made", accel.reference_placement(design)))
     rows = []
-    for label, placement in found:
+    for ref_name, placement in found:
         row = {
-            "design": _label(name),
-            "placer": label,
+            "design": label,
+            "placer": ref_name,
             "seed": "",
             **score(design, placement, route),
         }
@@ -248,21 +264,23 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
 
+    try:
+        labels = design_labels(args.designs)
+    except netlists.NetlistError as error:
+        parser.error(str(error))
     results: list[tuple[dict, Placement]] = []
-    for name in args.designs:
-        results.extend(reference_rows(name, not args.no_route))
-    jobs = [(d, p, s) for d in args.designs for p in args.placers for s in range(args.seeds)]
+    for name in labels:
+        results.extend(reference_rows(name, labels[name], not args.no_route))
+    jobs = [(d, p, s) for d in labels for p in args.placers for s in range(args.seeds)]
     budget_args = (budget.evaluations, budget.seconds)
     from tqdm import tqdm
 
     bar = tqdm(total=len(jobs), desc="placing", disable=args.no_progress, file=sys.stderr)
     with ProcessPoolExecutor(max_workers=max(1, args.workers)) as pool:
         futures = {
-            pool.submit(run_one, d, p, s, budget_args, str(out), not args.no_route, args.context): (
-                d,
-                p,
-                s,
-            )
+            pool.submit(
+                run_one, d, labels[d], p, s, budget_args, str(out), not args.no_route, args.context
+            ): (d, p, s)
             for d, p, s in jobs
         }
         for future in as_completed(futures):
@@ -270,8 +288,7 @@ def main(argv: list[str] | None = None) -> int:
             bar.update()
     bar.close()
     order = {
-        (d, p): i
-        for i, (d, p) in enumerate((_label(d), p) for d in args.designs for p in args.placers)
+        (d, p): i for i, (d, p) in enumerate((labels[d], p) for d in labels for p in args.placers)
     }
     results.sort(
         key=lambda rp: (
@@ -288,9 +305,8 @@ def main(argv: list[str] | None = None) -> int:
         writer.writerows(rows)
     from netlists.render import save_placement_png
 
-    for name in args.designs:
+    for name, label in labels.items():
         design = _design(name)
-        label = _label(name)
         runs = [
             (r, p)
             for r, p in results

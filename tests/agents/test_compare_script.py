@@ -38,3 +38,29 @@ def test_compare_placers__unknown_placer_is_a_clear_error(tmp_path):
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode != 0
     assert "unknown placer" in done.stderr and "greedy" in done.stderr
+
+
+def test_compare_placers__designs_that_share_a_file_name_keep_apart(tmp_path):
+    # Regression: every Circuit Training design ships as netlist.pb.txt, and both designs were
+    # labelled "netlist": placement files overwrote each other and the pictures crashed.
+    import shutil
+
+    data = Path(__file__).resolve().parents[2] / "netlists" / "data" / "ct_testdata"
+    first = tmp_path / "x" / "tile"
+    second = tmp_path / "y" / "tile"
+    shutil.copytree(data / "sample_clustered", first)
+    shutil.copytree(data / "sample_clustered", second)
+    out = tmp_path / "cmp"
+    cmd = [
+        sys.executable, str(SCRIPT), "--designs", str(first / "netlist.pb.txt.gz"),
+        str(second / "netlist.pb.txt.gz"), "--placers", "greedy", "--seeds", "1",
+        "--budget-evaluations", "10", "--no-route", "--out", str(out), "--no-progress",
+    ]  # fmt: skip
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    with open(out / "results.csv") as handle:
+        runs = [r for r in csv.DictReader(handle) if r["placer"] == "greedy"]
+    assert sorted(r["design"] for r in runs) == ["tile", "tile_2"]
+    files = sorted(p.name for p in (out / "placements").iterdir())
+    assert files == sorted(f"{d}_greedy_s0.plc" for d in ("tile", "tile_2"))
+    assert all((out / f"{d}_best.png").exists() for d in ("tile", "tile_2"))

@@ -62,8 +62,12 @@ class PPOPlacer(Placer):
         samples: Sampled rollouts besides the greedy one.
         train_steps: Most env steps of training (no checkpoint) .
         fine_tune_steps: Env steps of fine-tuning a checkpoint on this design (0: none).
-        fine_tune_temperature: Divide the checkpoint's logits by this before fine-tuning (> 1:
-            explore more; see :meth:`agents.policies.PlacementPolicy.soften`).
+        soften: Divide the checkpoint's logits by this before fine-tuning (> 1: explore more;
+            :meth:`agents.policies.PlacementPolicy.soften`, ``train_agent.py --soften``); needs
+            a checkpoint and ``fine_tune_steps > 0``.
+        ent_coef: Weight of the entropy bonus while training or fine-tuning here.
+        anchor_coef: Weight of ``KL(policy || starting policy)`` while training or fine-tuning
+            here (the checkpoint, after softening, or the fresh policy); 0: no anchor.
         cleanup: Run the local clean-up pass.
         context: ``"placed"`` or ``"macros"`` (see :mod:`agents.base`); the policy always sees
             the macros, ports and fixed blocks (the env's view), the clean-up the context.
@@ -85,7 +89,9 @@ class PPOPlacer(Placer):
         samples: int = 2,
         train_steps: int = 512,
         fine_tune_steps: int = 0,
-        fine_tune_temperature: float = 1.0,
+        soften: float = 1.0,
+        ent_coef: float = 0.01,
+        anchor_coef: float = 0.0,
         cleanup: bool = True,
         context: str = "placed",
         device: str = "cpu",
@@ -103,9 +109,20 @@ class PPOPlacer(Placer):
                 "samples and fine_tune_steps must be >= 0 and train_steps >= 1, got "
                 f"{samples}, {fine_tune_steps}, {train_steps}"
             )
-        if not (np.isfinite(fine_tune_temperature) and fine_tune_temperature > 0):
+        if not (np.isfinite(soften) and soften > 0):
+            raise PlacerError(f"soften must be finite and positive, got {soften}")
+        if soften != 1.0 and (checkpoint is None or fine_tune_steps == 0):
             raise PlacerError(
-                f"fine_tune_temperature must be finite and positive, got {fine_tune_temperature}"
+                f"soften={soften} softens a checkpoint before fine-tuning: give checkpoint= and "
+                "fine_tune_steps > 0 (or leave soften at 1)"
+            )
+        for name, value in (("ent_coef", ent_coef), ("anchor_coef", anchor_coef)):
+            if not (np.isfinite(value) and value >= 0):
+                raise PlacerError(f"{name} must be finite and >= 0, got {value}")
+        if anchor_coef > 0 and checkpoint is not None and fine_tune_steps == 0:
+            raise PlacerError(
+                "anchor_coef weighs a pull during training, and a checkpoint without "
+                "fine_tune_steps is not trained here: give fine_tune_steps > 0"
             )
         self.checkpoint = checkpoint
         self.grid_size = grid
@@ -113,7 +130,9 @@ class PPOPlacer(Placer):
         self.samples = samples
         self.train_steps = train_steps
         self.fine_tune_steps = fine_tune_steps
-        self.fine_tune_temperature = float(fine_tune_temperature)
+        self.soften = float(soften)
+        self.ent_coef = float(ent_coef)
+        self.anchor_coef = float(anchor_coef)
         self.cleanup = cleanup
         self.context = context
         self.device = device
@@ -127,11 +146,13 @@ class PPOPlacer(Placer):
 
         from agents.ppo_training import (
             PPOConfig,
-            config_like,
-            init_from,
+            TrainingError,
+            checkpoint_architecture,
+            fine_tune_start,
             load_model,
             model_grid,
             new_model,
+            start_anchor,
         )
 
         start = time.perf_counter()
@@ -147,6 +168,12 @@ class PPOPlacer(Placer):
 
         model = load_model(self.checkpoint, device=device) if self.checkpoint else None
         if model is not None:
+            kind = checkpoint_architecture(model, self.checkpoint)["policy"]
+            if self.policy != "gnn" and self.policy != kind:  # gnn: the default, not a request
+                raise PlacerError(
+                    f"policy={self.policy!r} cannot take effect: the checkpoint holds a {kind} "
+                    "policy; drop policy= with a checkpoint"
+                )
             rows = model_grid(model)[0]
             graph = "graph_edges" in model.observation_space.spaces
         else:
@@ -179,16 +206,19 @@ class PPOPlacer(Placer):
             vec = DummyVecEnv([lambda: make_env(options)])
             vec.seed(seed)
             n_steps = int(min(256, max(steps, 16)))
-            config = PPOConfig(self.policy, n_steps, batch_size=min(64, n_steps), n_epochs=2)
-            if model is not None:  # fine-tuning: the checkpoint's architecture
-                config = config_like(self.checkpoint, config, device)
-            fresh = new_model(config, vec, seed, device)
-            if model is not None:
-                init_from(fresh, self.checkpoint, device)
-                fresh.policy.soften(self.fine_tune_temperature)
+            config = PPOConfig(self.policy, n_steps, batch_size=min(64, n_steps), n_epochs=2,
+                               ent_coef=self.ent_coef, anchor_coef=self.anchor_coef,
+                               soften=self.soften)  # fmt: skip
+            if model is not None:  # fine-tuning: the checkpoint's architecture and weights
+                try:
+                    fresh, _ = fine_tune_start(config, vec, self.checkpoint, seed, device)
+                except TrainingError as error:  # e.g. policy="cnn" for a gnn checkpoint
+                    raise PlacerError(f"ppo placer: {error}") from None
                 kind = "fine_tuned"
             else:
+                fresh = new_model(config, vec, seed, device)
                 kind = "trained"
+            start_anchor(fresh, config)
             limit = None if budget.seconds is None else TRAIN_SHARE * budget.seconds
             fresh.learn(total_timesteps=steps, callback=StopTraining(limit, episodes))
             evaluations += len(vec.envs[0].get_episode_rewards())  # training episodes

@@ -415,9 +415,11 @@ class PlacementPolicy(MaskableActorCriticPolicy):
         """Divides the policy's logits by ``temperature`` (> 1: closer to uniform over the legal
         cells, same argmax). A long-trained policy is nearly deterministic: fine-tuned on another
         design it would sample little but its own greedy rollout, and PPO would see almost no
-        differences between episodes to learn from."""
+        differences between episodes to learn from. The one name of this operation: the
+        ``soften`` field of :class:`agents.ppo_training.PPOConfig`, ``train_agent.py --soften``
+        and the ``"ppo"`` placer's ``soften=``."""
         if not (np.isfinite(temperature) and temperature > 0):
-            raise PolicyError(f"temperature must be finite and positive, got {temperature}")
+            raise PolicyError(f"soften: temperature must be finite and positive, got {temperature}")
         self.action_net.scale(1.0 / temperature)
 
     @property
@@ -425,22 +427,37 @@ class PlacementPolicy(MaskableActorCriticPolicy):
         """The frozen policy that :meth:`set_anchor` saved, or ``None``."""
         return self.__dict__.get("_anchor")
 
-    def set_anchor(self) -> None:
+    @property
+    def entropy_weight(self) -> float:
+        """Weight of the entropy beside ``-KL`` in the anchored regulariser (see
+        :meth:`set_anchor`); 0 without an anchor."""
+        return float(self.__dict__.get("_entropy_weight", 0.0))
+
+    def set_anchor(self, entropy_weight: float = 0.0) -> None:
         """Freezes a copy of the current weights as the *anchor* policy ``pi_0``.
 
-        From then on :meth:`evaluate_actions` returns ``-KL(pi || pi_0)`` over the legal cells
-        where SB3 expects the entropy, so PPO's ``ent_coef`` term pulls the policy towards
-        ``pi_0`` instead of towards uniform. Against a uniform ``pi_0`` the two agree up to a
-        constant; against a greedy prior or a pre-trained policy the pull keeps what training
-        started from while the noisy early updates would otherwise wash it out. The anchor is
-        not saved with the model (a resumed run anchors to the resumed weights).
+        From then on :meth:`evaluate_actions` returns ``entropy_weight x H(pi) - KL(pi || pi_0)``
+        over the legal cells where SB3 expects the entropy, so that PPO's entropy term (SB3's
+        ``ent_coef`` slot, set to the anchor weight: see
+        :attr:`agents.ppo_training.PPOConfig.regulariser_coef`) pulls the policy towards
+        ``pi_0``, plus the plain entropy bonus in proportion ``entropy_weight``. Against a uniform
+        ``pi_0`` the KL is the entropy up to a constant; against a greedy prior or a pre-trained
+        policy the pull keeps what training started from while the noisy early updates would
+        otherwise wash it out. The anchor is not saved with the model (a resumed run anchors to
+        the resumed weights).
+
+        Args:
+            entropy_weight: ``ent_coef / anchor_coef``, finite and >= 0 (0: the KL alone).
         """
+        if not (np.isfinite(entropy_weight) and entropy_weight >= 0):
+            raise PolicyError(f"entropy_weight must be finite and >= 0, got {entropy_weight}")
         anchor = copy.deepcopy(self)
         anchor.__dict__.pop("_anchor", None)
         anchor.optimizer = None
         anchor.requires_grad_(False)
         # Kept out of the module tree: not trained, not in the state dict, not in checkpoints.
         self.__dict__["_anchor"] = anchor
+        self.__dict__["_entropy_weight"] = float(entropy_weight)
 
     def evaluate_actions(
         self,
@@ -448,8 +465,9 @@ class PlacementPolicy(MaskableActorCriticPolicy):
         actions: torch.Tensor,
         action_masks: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Values, log-probabilities of ``actions`` and the entropy, or ``-KL(pi || pi_0)``
-        when an anchor is set (see :meth:`set_anchor`)."""
+        """Values, log-probabilities of ``actions`` and the entropy, or
+        ``entropy_weight x entropy - KL(pi || pi_0)`` when an anchor is set (see
+        :meth:`set_anchor`)."""
         features = self.extract_features(obs)
         latent_pi, latent_vf = self.mlp_extractor(features)
         distribution = self._get_action_dist_from_latent(latent_pi)
@@ -465,7 +483,9 @@ class PlacementPolicy(MaskableActorCriticPolicy):
         mine = distribution.distribution
         # Masked cells carry a huge negative (finite) logit in both, so they add 0 x finite.
         kl = (mine.probs * (mine.logits - reference.logits)).sum(-1)
-        return values, log_prob, -kl
+        if self.entropy_weight == 0:  # the KL alone (kept exact: no 0 x entropy term)
+            return values, log_prob, -kl
+        return values, log_prob, self.entropy_weight * distribution.entropy() - kl
 
     def cell_logits(self, obs: dict[str, torch.Tensor]) -> torch.Tensor:
         """(B, rows * cols) unmasked logits for a batch of tensor observations."""

@@ -1,9 +1,14 @@
-"""MaskablePPO training pieces shared by ``scripts/train_agent.py`` and the ``"ppo"`` placer.
+"""MaskablePPO training pieces shared by :mod:`agents.ppo_run` (``scripts/train_agent.py``) and
+the ``"ppo"`` placer.
 
 * :class:`PPOConfig` -- the PPO hyper-parameters and policy choice (frozen).
 * :func:`build_vec_env` -- one vector env over one or several designs (padded to one space).
-* :func:`new_model`, :func:`load_model`, :func:`init_from` -- a fresh model, a resumed one, or a
-  fresh one whose weights come from a pre-trained checkpoint (fine-tuning, other designs too).
+* :func:`new_model`, :func:`resume`, :func:`fine_tune_start` -- a fresh model, a resumed one
+  (the command line's PPO settings applied), or a fresh one whose weights come from a
+  pre-trained checkpoint (fine-tuning, other designs too). Both refuse settings a checkpoint
+  would silently override (:func:`refuse_overridden`). :func:`start_anchor` then freezes the
+  anchor. Every model gets a logger that writes nothing (:func:`quiet_logger`) until the caller
+  sets its own.
 * :class:`PlacementEvaluator` -- a callback that evaluates the policy every so many steps, keeps
   the best placement per design, records a learning curve, and stops at a wall-clock limit.
 """
@@ -39,7 +44,8 @@ class PPOConfig:
         learning_rate: Adam step size.
         gamma: Discount; 1 because the dense rewards of an episode sum to minus its cost.
         gae_lambda: GAE parameter.
-        ent_coef: Entropy bonus (keeps exploring the legal cells).
+        ent_coef: Weight of the entropy bonus (keeps exploring the legal cells); always the
+            entropy, with or without an anchor.
         clip_range: PPO ratio clip.
         channels: Coarse channels of the grid encoder.
         hidden: Width of the global vector.
@@ -49,9 +55,12 @@ class PPOConfig:
             prior; needs ``wire_skip``); 0 starts it at zero.
         centre_prior: Starting weight of a learnable pull towards the canvas centre (the greedy
             placer's tie-break; see :class:`agents.policies.CellLogitHead`); 0: none.
-        anchor: ``ent_coef`` weighs ``KL(pi || pi_0)`` to the policy training starts from (its
-            prior, or the checkpoint it fine-tunes) instead of the entropy; see
-            :meth:`agents.policies.PlacementPolicy.set_anchor` and :func:`start_anchor`.
+        anchor_coef: Weight of ``KL(pi || pi_0)``, a pull towards the policy training starts
+            from (its prior, or the checkpoint it fine-tunes or resumes); 0: no anchor. See
+            :meth:`agents.policies.PlacementPolicy.set_anchor` and :func:`start_anchor`. The
+            old ``anchor=True, ent_coef=X`` is ``anchor_coef=X, ent_coef=0``.
+        soften: Divide the logits of the policy training starts from by this (> 1: closer to
+            uniform, same argmax), see :meth:`agents.policies.PlacementPolicy.soften`; 1: as is.
     """
 
     policy: str = "gnn"
@@ -68,7 +77,8 @@ class PPOConfig:
     wire_skip: bool = False
     wire_prior: float = 0.0
     centre_prior: float = 0.0
-    anchor: bool = False
+    anchor_coef: float = 0.0
+    soften: float = 1.0
 
     def __post_init__(self) -> None:
         if self.policy not in POLICIES:
@@ -80,10 +90,32 @@ class PPOConfig:
             raise TrainingError(f"learning_rate must be positive, got {self.learning_rate}")
         if self.wire_prior and not self.wire_skip:
             raise TrainingError("wire_prior needs wire_skip (the prior is that skip's weight)")
-        for name in ("wire_prior", "centre_prior"):
+        for name in ("wire_prior", "centre_prior", "ent_coef", "anchor_coef"):
             value = getattr(self, name)
             if not (np.isfinite(value) and value >= 0):
                 raise TrainingError(f"{name} must be finite and >= 0, got {value}")
+        if not (np.isfinite(self.soften) and self.soften > 0):
+            raise TrainingError(f"soften must be finite and positive, got {self.soften}")
+
+    @property
+    def regulariser_coef(self) -> float:
+        """SB3's ``ent_coef`` slot, which weighs the term :meth:`evaluate_actions
+        <agents.policies.PlacementPolicy.evaluate_actions>` returns as the entropy: ``ent_coef``
+        without an anchor, else ``anchor_coef`` (the policy then returns
+        ``(ent_coef / anchor_coef) x entropy - KL``, so the loss gets both terms)."""
+        return self.anchor_coef if self.anchor_coef > 0 else self.ent_coef
+
+    def architecture(self) -> dict[str, Any]:
+        """The settings that shape the policy's weights (a checkpoint fixes them)."""
+        return {name: getattr(self, name) for name in ARCHITECTURE}
+
+
+#: PPOConfig fields that a checkpoint's weights fix: the policy kind, its sizes, and the priors
+#: (the starting values of weights the checkpoint holds trained).
+ARCHITECTURE = ("policy", "channels", "hidden", "wire_skip", "wire_prior", "centre_prior")
+#: PPOConfig fields that a resumed run takes from the command line, not from the checkpoint.
+RESUMABLE = ("n_steps", "batch_size", "n_epochs", "learning_rate", "gamma", "gae_lambda",
+             "clip_range")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -144,7 +176,7 @@ def new_model(config: PPOConfig, env: Any, seed: int, device: str = "cpu", **kwa
     """A fresh MaskablePPO on ``env`` (``kwargs`` go to its constructor)."""
     from sb3_contrib import MaskablePPO
 
-    return MaskablePPO(
+    model = MaskablePPO(
         policy_class(config.policy),
         env,
         n_steps=config.n_steps,
@@ -153,29 +185,72 @@ def new_model(config: PPOConfig, env: Any, seed: int, device: str = "cpu", **kwa
         learning_rate=config.learning_rate,
         gamma=config.gamma,
         gae_lambda=config.gae_lambda,
-        ent_coef=config.ent_coef,
+        ent_coef=config.regulariser_coef,
         clip_range=config.clip_range,
         policy_kwargs=_policy_kwargs(config),
         seed=seed,
         device=device,
         **kwargs,
     )
+    model.set_logger(quiet_logger())
+    return model
 
 
-def load_model(path: str | Path, env: Any = None, device: str = "cpu") -> Any:
-    """A saved MaskablePPO (to resume training pass the same-shaped ``env``)."""
+def quiet_logger() -> Any:
+    """An SB3 logger that writes nothing. Without one, ``learn`` configures a default logger,
+    which makes an ``SB3-<date>`` folder in the system temp dir on every run."""
+    from stable_baselines3.common.logger import Logger
+
+    return Logger(folder=None, output_formats=[])
+
+
+def load_model(path: str | Path, env: Any = None, device: str = "cpu", **settings: Any) -> Any:
+    """A saved MaskablePPO (to resume training pass the same-shaped ``env``); ``settings``
+    replace the saved attributes of the same name before the model is set up (SB3's ``load``
+    keywords: ``n_steps`` resizes the rollout buffer, ``learning_rate`` rebuilds the schedule)."""
     from sb3_contrib import MaskablePPO
 
     path = Path(path)
     if not path.is_file() and not path.with_suffix(".zip").is_file():
         raise TrainingError(f"checkpoint {str(path)!r} does not exist")
     try:
-        return MaskablePPO.load(path, env=env, device=device)
+        model = MaskablePPO.load(path, env=env, device=device, **settings)
     except ValueError as error:  # SB3: observation/action spaces do not match
         raise TrainingError(
             f"checkpoint {str(path)!r} does not fit this env ({error}); to start from its "
             "weights on another design use --init-from"
         ) from None
+    model.set_logger(quiet_logger())
+    return model
+
+
+def checkpoint_architecture(model: Any, path: str | Path = "") -> dict[str, Any]:
+    """The :data:`ARCHITECTURE` settings a loaded model was built with."""
+    kind = next((k for k, cls in POLICIES.items() if type(model.policy) is cls), None)
+    if kind is None:
+        raise TrainingError(f"checkpoint {str(path)!r} does not hold a placement policy")
+    sizes = model.policy_kwargs.get("features_extractor_kwargs", {})
+    defaults = PPOConfig()
+    return {"policy": kind, **{k: sizes.get(k, getattr(defaults, k)) for k in ARCHITECTURE[1:]}}
+
+
+def refuse_overridden(config: PPOConfig, architecture: dict[str, Any], how: str) -> None:
+    """Raises :class:`TrainingError` when ``config`` asks for an :data:`ARCHITECTURE` setting
+    (one away from its default) that differs from the checkpoint's: the checkpoint's weights
+    fix it, so the request could not take effect. ``how`` names the option, e.g. --init-from.
+    A setting left at its default takes the checkpoint's value without a word."""
+    defaults = PPOConfig()
+    clashes = [
+        f"{name}={getattr(config, name)!r} (the checkpoint has {architecture[name]!r})"
+        for name in ARCHITECTURE
+        if getattr(config, name) != getattr(defaults, name)
+        and getattr(config, name) != architecture[name]
+    ]
+    if clashes:
+        raise TrainingError(
+            f"with {how} the checkpoint's weights fix the policy, so these settings cannot take "
+            f"effect: {'; '.join(clashes)}. Drop them (or give the checkpoint's values)"
+        )
 
 
 def init_from(model: Any, path: str | Path, device: str = "cpu") -> tuple[list[str], list[str]]:
@@ -192,24 +267,85 @@ def init_from(model: Any, path: str | Path, device: str = "cpu") -> tuple[list[s
 
 
 def start_anchor(model: Any, config: PPOConfig) -> bool:
-    """Freezes ``model``'s current policy as the anchor when ``config.anchor`` (call it after
-    loading or copying the weights training starts from). Returns whether it did."""
-    if config.anchor:
-        model.policy.set_anchor()
-    return config.anchor
+    """Freezes ``model``'s current policy as the anchor when ``config.anchor_coef > 0`` (call it
+    after loading, copying or softening the weights training starts from), weighing the
+    entropy bonus against it so that the loss is ``anchor_coef x KL - ent_coef x entropy``.
+    Returns whether it anchored."""
+    if config.anchor_coef > 0:
+        model.policy.set_anchor(entropy_weight=config.ent_coef / config.anchor_coef)
+    return config.anchor_coef > 0
 
 
 def config_like(path: str | Path, config: PPOConfig, device: str = "cpu") -> PPOConfig:
-    """``config`` with the policy architecture (kind, channels, hidden) of a checkpoint, so that
-    every weight of the checkpoint fits a model built from it."""
+    """``config`` with the :data:`ARCHITECTURE` of a checkpoint, so that every weight of the
+    checkpoint fits a model built from it; refuses settings the checkpoint would override
+    (:func:`refuse_overridden`)."""
     from dataclasses import replace
 
-    source = load_model(path, device=device)
-    sizes = source.policy_kwargs.get("features_extractor_kwargs", {})
-    kind = next((k for k, cls in POLICIES.items() if type(source.policy) is cls), None)
-    if kind is None:
-        raise TrainingError(f"checkpoint {str(path)!r} does not hold a placement policy")
-    return replace(config, policy=kind, **sizes)
+    architecture = checkpoint_architecture(load_model(path, device=device), path)
+    refuse_overridden(config, architecture, "--init-from")
+    return replace(config, **architecture)
+
+
+def fine_tune_start(
+    config: PPOConfig, env: Any, checkpoint: str | Path, seed: int, device: str = "cpu"
+) -> tuple[Any, dict[str, Any]]:
+    """A fresh model on ``env`` with the checkpoint's architecture and weights, softened by
+    ``config.soften``: the start of fine-tuning (call :func:`start_anchor` next).
+
+    Returns:
+        (model, notes): ``init_from``, ``copied`` (count), ``skipped`` (names),
+        ``architecture`` (taken from the checkpoint) and, when not 1, ``soften``.
+    """
+    config = config_like(checkpoint, config, device)
+    model = new_model(config, env, seed, device)
+    copied, skipped = init_from(model, checkpoint, device)
+    notes: dict[str, Any] = {"init_from": str(checkpoint), "copied": len(copied),
+                             "skipped": skipped, "architecture": config.architecture()}  # fmt: skip
+    if config.soften != 1.0:
+        model.policy.soften(config.soften)
+        notes["soften"] = config.soften
+    return model, notes
+
+
+def resume(
+    checkpoint: str | Path, env: Any, config: PPOConfig, seed: int, device: str = "cpu"
+) -> tuple[Any, dict[str, Any]]:
+    """The checkpoint's model on ``env``, to train on, with ``config``'s PPO settings.
+
+    A resumed run applies what it can: the :data:`RESUMABLE` settings, ``ent_coef`` and
+    ``anchor_coef`` (the anchor is the resumed weights: anchors are not saved) come from
+    ``config``, the policy's :data:`ARCHITECTURE` from the checkpoint (a differing setting is
+    refused, :func:`refuse_overridden`); softening is refused (it belongs to ``--init-from``).
+
+    Returns:
+        (model, notes): ``resumed_from``, ``resumed_at_step``, ``architecture`` and ``changed``
+        (setting -> [checkpoint's value, value now] where the two differ).
+    """
+    if config.soften != 1.0:
+        raise TrainingError("soften applies to an --init-from policy, not to a resumed run")
+    saved = load_model(checkpoint, device=device)
+    architecture = checkpoint_architecture(saved, checkpoint)
+    refuse_overridden(config, architecture, "--resume")
+    settings = {name: getattr(config, name) for name in RESUMABLE}
+    settings["ent_coef"] = config.regulariser_coef
+    before = {name: _setting(saved, name) for name in settings}
+    model = load_model(checkpoint, env=env, device=device, **settings)
+    model.set_random_seed(seed)
+    changed = {
+        ("regulariser_coef" if k == "ent_coef" else k): [before[k], v]
+        for k, v in settings.items()
+        if before[k] != v
+    }
+    notes = {"resumed_from": str(checkpoint), "resumed_at_step": int(model.num_timesteps),
+             "architecture": architecture, "changed": changed}  # fmt: skip
+    return model, notes
+
+
+def _setting(model: Any, name: str) -> Any:
+    """A saved model's value of a PPO setting (schedules read at the start of training)."""
+    value = getattr(model, name)
+    return float(value(1.0)) if callable(value) else value
 
 
 def model_grid(model: Any) -> tuple[int, int]:

@@ -1,24 +1,32 @@
 """MaskablePPO on the routing env (``placement_env/GlobalRouting-v0``): training and rollouts.
 
-Shared by ``scripts/train_agent.py`` (``--design GlobalRouting-v0``) and
-``scripts/bench_routing_rl.py``. The policy is SB3's ``MultiInputPolicy`` over the env's Dict
-observation (remaining-capacity, path, head and target maps plus features), with masks always on.
+Shared by ``scripts/train_router.py`` and ``scripts/bench_routing_rl.py``. The policy is SB3's
+``MultiInputPolicy`` over the env's Dict observation (remaining-capacity, path, head and target
+maps plus features), with masks always on. :func:`compare_with_astar` scores a trained policy
+against sequential A* on held-out problems.
 """
 
 from __future__ import annotations
 
+import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
+from placement_env.routing import route_sequential
 from placement_env.routing.env import GlobalRoutingEnv
 from placement_env.routing.problem import RoutingProblem
-from placement_env.routing.synthetic import SyntheticConfig
+from placement_env.routing.synthetic import SyntheticConfig, generate
 
-#: Env ids that select routing in ``scripts/train_agent.py``.
+#: Env ids of the routing env (``scripts/train_agent.py`` sends them to ``train_router.py``).
 ROUTING_IDS = ("GlobalRouting-v0", "placement_env/GlobalRouting-v0")
+#: Seed of the first held-out problem: ``generate(config, HELD_OUT_SEED + i)`` (training draws
+#: its problems from the env's own seeded generator, far below).
+HELD_OUT_SEED = 1_000_000
+#: Metrics :func:`compare_with_astar` averages.
+METRICS = ("total_overflow", "wirelength", "vias", "solved")
 
 
 @dataclass(frozen=True)
@@ -78,6 +86,9 @@ def train_routing_agent(setup: RoutingTraining, callbacks: list | None = None):
         device=setup.device,
         policy_kwargs={"net_arch": [128, 128]},
     )
+    from agents.ppo_training import quiet_logger
+
+    model.set_logger(quiet_logger())  # no SB3-* folder in the temp dir
     start = time.perf_counter()
     model.learn(
         total_timesteps=setup.timesteps, callback=[StopAfter(setup.seconds), *(callbacks or [])]
@@ -100,3 +111,22 @@ def run_policy(
 def policy_chooser(model) -> Callable[[dict, np.ndarray], int]:
     """The trained model's deterministic masked action."""
     return lambda obs, mask: int(model.predict(obs, action_masks=mask, deterministic=True)[0])
+
+
+def compare_with_astar(model, setup: RoutingTraining, problems: int) -> dict[str, dict]:
+    """The trained policy (deterministic) and sequential A* on ``problems`` held-out problems
+    (seeds :data:`HELD_OUT_SEED` + i): ``{"ppo": {metric: mean}, "sequential A*": {...}}``
+    over :data:`METRICS` (``solved`` is the fraction solved)."""
+    env = GlobalRoutingEnv(generator=setup.config, reward_scale=setup.reward_scale)
+    env.reset(seed=setup.seed)
+    held_out = [generate(setup.config, HELD_OUT_SEED + i) for i in range(problems)]
+    ppo = [run_policy(env, p, policy_chooser(model)) for p in held_out]
+    astar = [route_sequential(p).metrics.summary() for p in held_out]
+
+    def mean(rows: list[dict], key: str) -> float:
+        return float(statistics.fmean(float(r[key]) for r in rows))
+
+    return {
+        name: {k: mean(rows, k) for k in METRICS}
+        for name, rows in (("ppo", ppo), ("sequential A*", astar))
+    }

@@ -23,7 +23,7 @@ picks parts, so that two parts can run as two processes:
   training chips ``TPUv2-v0`` (12 macros) and ``TPUv3-v0`` (14 macros) against the same training
   from scratch, ``--finetune-steps`` env steps each; the greedy-rollout cost at a quarter, half
   and all of the steps, best of 1 + ``--samples`` at the end, and the zero-shot TPUv1 policy;
-  ``--temperature`` softens the pre-trained policy first (``train_agent.py --init-temperature``).
+  ``--soften`` softens the pre-trained policy first (``train_agent.py --soften``).
 
 Writes ``bench.md`` (tables) and ``bench.json`` under ``--out`` (``bench_<part>.*`` with one
 part).
@@ -37,21 +37,18 @@ import argparse
 import csv
 import json
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from train_agent import Args, train  # noqa: E402
-
-import netlists  # noqa: E402
-from agents import Budget, make_placer  # noqa: E402
-from agents.rl_baselines import run_baselines  # noqa: E402
-from agents.rl_env import EnvOptions, make_raw_env, placement_cost  # noqa: E402
-from placement_env.wirelength import macro_hpwl  # noqa: E402
+import netlists
+from agents import Budget, make_placer
+from agents.ppo_run import TrainingRun as Args
+from agents.ppo_run import same_training, train
+from agents.rl_baselines import run_baselines
+from agents.rl_env import EnvOptions, make_raw_env, placement_cost
+from placement_env.wirelength import macro_hpwl
 
 STEPS = 10**7  # the wall-clock limit ends every run
 TPU_ENV = {"snap": True, "dead_end_penalty": 50}
@@ -62,10 +59,11 @@ WIRE_PRIOR = 300.0
 # Strong enough that small updates do not flip the argmax where the wire mask is flat (in 60 of
 # ibm01's 246 steps the macro has no net to a placed one); 0.5 let them flip (runs/bench_ppo7).
 CENTRE_PRIOR = 3.0
-# Keeps the prior: the entropy term pulls towards it (ent_coef x KL), with a small step size.
-# One pass per rollout: a 4-epoch update costs ~14x the env step (70 ms against 5 ms per step,
-# one thread); one pass fits ~3.5x more steps (40 against 11 per second, bench_ppo10 vs 7).
-IBM_TRAIN = {"anchor": True, "ent_coef": 0.5, "learning_rate": 1e-4, "n_epochs": 1}
+# Keeps the prior: a pull towards it (anchor_coef x KL, no separate entropy bonus: the KL holds
+# one), with a small step size. One pass per rollout: a 4-epoch update costs ~14x the env step
+# (70 ms against 5 ms per step, one thread); one pass fits ~3.5x more steps (40 against 11 per
+# second, bench_ppo10 vs 7).
+IBM_TRAIN = {"anchor_coef": 0.5, "ent_coef": 0.0, "learning_rate": 1e-4, "n_epochs": 1}
 EVAL_SAMPLES = 2
 TPU_TARGETS = ("TPUv2", "TPUv3")  # unseen chips for the TPUv1 policies
 PARTS = ("tpu", "ibm01", "finetune", "finetune_tpu")
@@ -208,24 +206,19 @@ def _episodes_played(run: Path) -> int:
 
 def _same_training(pretrained: Path) -> dict:
     """The pre-trained run's architecture, prior and PPO settings, which scratch shares."""
-    trained = json.loads((pretrained.parent / "summary.json").read_text())["args"]
-    keys = ("reward", "policy", "env_arg", "wire_prior", "centre_prior", "anchor", "ent_coef",
-            "learning_rate", "wire_skip", "n_epochs")  # fmt: skip
-    same = {k: trained[k] for k in keys if k in trained}
-    same["env_arg"] = tuple(same.get("env_arg", ()))
-    return same
+    return same_training(json.loads((pretrained.parent / "summary.json").read_text())["args"])
 
 
 def _pair(pretrained: Path, design_id: str, run: Path, grid: int, steps: int, seed: int,
-          eval_every: int, temperature: float = 1.0) -> dict:  # fmt: skip
+          eval_every: int, soften: float = 1.0) -> dict:  # fmt: skip
     """Scratch and fine-tuned training of ``design_id`` for ``steps`` env steps each (the
-    pre-trained policy softened by ``temperature`` first)."""
+    pre-trained policy softened by ``soften`` first)."""
     if not pretrained.is_file():
         raise SystemExit(f"fine-tuning needs {pretrained}: run the pre-training part first")
     summaries = {}
     for name, init in (
         ("scratch", {}),
-        ("fine-tuned", {"init_from": str(pretrained), "init_temperature": temperature}),
+        ("fine-tuned", {"init_from": str(pretrained), "soften": soften}),
     ):
         summaries[name] = train(Args(design=(design_id,), grid=grid, **_same_training(pretrained),
                                      timesteps=steps, seed=seed, out=f"{run}_{name}", **init,
@@ -280,7 +273,7 @@ def _curve_at(run: Path, budgets: list[int]) -> list[float]:
 
 
 def bench_finetune_tpu(out: Path, pre: Path, seeds: list[int], steps: int, samples: int,
-                       temperature: float):  # fmt: skip
+                       soften: float):  # fmt: skip
     """TPUv1 policies (the ``tpu`` part) fine-tuned on the unseen TPUv2 and TPUv3 chips."""
     budgets = [steps // 4, steps // 2, steps]
     lines = ["| chip (unseen) | run | " + " | ".join(f"cost at {b} steps" for b in budgets)
@@ -292,7 +285,7 @@ def bench_finetune_tpu(out: Path, pre: Path, seeds: list[int], steps: int, sampl
         data[chip] = {}
         for seed in seeds:
             _pair(pre / f"tpu_s{seed}" / "model.zip", chip, out / f"{chip}_s{seed}", TPU_GRID,
-                  steps, seed, steps // 8, temperature)  # fmt: skip
+                  steps, seed, steps // 8, soften)  # fmt: skip
         for name in ("scratch", "fine-tuned"):
             runs = [out / f"{chip}_s{s}_{name}" for s in seeds]
             curves = [_curve_at(run, budgets) for run in runs]
@@ -326,10 +319,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--samples", type=int, default=8, help="sampled rollouts when decoding")
     parser.add_argument("--finetune-steps", type=int, default=3000, help="env steps per run")
     parser.add_argument(
-        "--temperature",
+        "--soften",
         type=float,
         default=1.0,
-        help="finetune_tpu: soften the pre-trained policy by this first",
+        help="finetune_tpu: soften the pre-trained policy by this first (train_agent --soften)",
     )
     parser.add_argument("--only", nargs="+", default=list(PARTS), help="parts to run, in order")
     parser.add_argument("--out", default="bench_ppo_out")
@@ -361,10 +354,10 @@ def main(argv: list[str] | None = None) -> int:
             title = f"Pre-train on ibm01, fine-tune on ibm03 vs scratch, {args.seeds} seeds"
         else:
             lines, data[part] = bench_finetune_tpu(
-                out, pre, seeds, args.finetune_steps, args.samples, args.temperature
+                out, pre, seeds, args.finetune_steps, args.samples, args.soften
             )
             title = (f"Pre-train on TPUv1 (the tpu part), fine-tune on {' and '.join(TPU_TARGETS)}"
-                     f" (temperature {args.temperature:g}) vs scratch, greedy-rollout HPWL cost, "
+                     f" (soften {args.soften:g}) vs scratch, greedy-rollout HPWL cost, "
                      f"{args.seeds} seeds")  # fmt: skip
         wall = time.perf_counter() - start
         report += [f"### {title} (wall {wall / 60:.1f} min)", "", *lines, ""]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import dataclass, fields
 from functools import partial
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import torch
 from sb3_contrib import MaskablePPO
 from stable_baselines3.common.vec_env import DummyVecEnv
 
+import agents.ppo_run
 import netlists
 from agents import Budget, PlacerError, make_placer
 from agents.policies import POLICIES, PolicyError, transfer_weights
@@ -207,12 +209,12 @@ def test_ppo_placer__from_checkpoint_with_fine_tuning(trained, monkeypatch):
     soften = POLICIES["gnn"].soften
     monkeypatch.setattr(POLICIES["gnn"], "soften",
                         lambda self, t: (temperatures.append(t), soften(self, t))[1])  # fmt: skip
-    softened = make_placer("ppo", checkpoint=path, fine_tune_steps=32, fine_tune_temperature=5.0)
+    softened = make_placer("ppo", checkpoint=path, fine_tune_steps=32, soften=5.0)
     result = softened.place(design, np.random.default_rng(0), Budget(evaluations=10))
     _check_legal_complete(design, result.placement)
     assert temperatures == [5.0]  # the checkpoint was softened before fine-tuning
-    with pytest.raises(PlacerError, match="fine_tune_temperature"):
-        make_placer("ppo", checkpoint=path, fine_tune_temperature=0.0)
+    with pytest.raises(PlacerError, match="soften"):
+        make_placer("ppo", checkpoint=path, soften=0.0)
 
 
 def _train_script():
@@ -226,7 +228,9 @@ def _train_script():
     return module
 
 
-def test_train__resume_continues_and_init_from_fine_tunes_on_another_design(trained, tmp_path):
+def test_train__resume_continues_and_init_from_fine_tunes_on_another_design(
+    trained, tmp_path, monkeypatch
+):
     _, path = trained
     script = _train_script()
     small = {"grid": GRID, "timesteps": 64, "n_steps": 32, "batch_size": 32, "eval_every": 64,
@@ -241,9 +245,10 @@ def test_train__resume_continues_and_init_from_fine_tunes_on_another_design(trai
         anchored.append(model.policy.anchor.state_dict())
         return done
 
-    script.start_anchor = recording_start_anchor
-    tuned = script.train(script.Args(design=("n30",), init_from=str(path), anchor=True,
-                                     out=str(tmp_path / "tune"), **small))  # fmt: skip
+    monkeypatch.setattr(agents.ppo_run, "start_anchor", recording_start_anchor)
+    tuned = script.train(script.Args(design=("n30",), init_from=str(path), anchor_coef=0.01,
+                                     ent_coef=0.0, out=str(tmp_path / "tune"),
+                                     **small))  # fmt: skip
     assert tuned["skipped"] == [] and tuned["copied"] > 0 and tuned["anchored"]
     pretrained = load_model(path).policy.state_dict()  # the anchor is the fine-tuning start
     assert all(torch.equal(anchored[0][k], v) for k, v in pretrained.items())
@@ -332,7 +337,7 @@ def _entropy_and_kl(model, obs, masks) -> tuple[torch.Tensor, torch.Tensor]:
 def test_anchor__against_a_uniform_start_is_the_entropy_up_to_log_legal_cells():
     """Golden check: without priors the first policy is uniform over the legal cells, so
     -KL(pi || pi_0) = H(pi) - log(number of legal cells), state by state."""
-    config = PPOConfig(**{**SMALL.__dict__, "anchor": True})
+    config = PPOConfig(**{**SMALL.__dict__, "anchor_coef": 0.01, "ent_coef": 0.0})
     model = new_model(config, _vec(), 0)
     assert start_anchor(model, config) and model.policy.anchor is not None
     obs, masks = _obs_batch(make_env(EnvOptions("n10", grid=GRID)), size=4)
@@ -347,7 +352,7 @@ def test_anchor__against_a_uniform_start_is_the_entropy_up_to_log_legal_cells():
 
 def test_anchor__frozen_kept_out_of_training_and_checkpoints(tmp_path):
     config = PPOConfig(**{**SMALL.__dict__, "wire_skip": True, "wire_prior": 100.0,
-                          "anchor": True})  # fmt: skip
+                          "anchor_coef": 0.01})  # fmt: skip
     model = new_model(config, _vec("ibm01"), 0)
     start_anchor(model, config)
     before = {k: v.clone() for k, v in model.policy.anchor.state_dict().items()}
@@ -386,7 +391,7 @@ def test_soften__divides_every_logit_by_the_temperature_keeping_the_argmax():
         model.policy.soften(0.0)
 
 
-def test_train__init_temperature_softens_the_fine_tuning_start(trained, tmp_path):
+def test_train__soften_softens_the_fine_tuning_start(trained, tmp_path, monkeypatch):
     _, path = trained
     script = _train_script()
     small = {"grid": GRID, "timesteps": 32, "n_steps": 32, "batch_size": 32, "eval_every": 64,
@@ -397,15 +402,150 @@ def test_train__init_temperature_softens_the_fine_tuning_start(trained, tmp_path
         starts.append({k: v.clone() for k, v in model.policy.action_net.state_dict().items()})
         return start_anchor(model, config)
 
-    script.start_anchor = recording_start_anchor
-    tuned = script.train(script.Args(design=("n30",), init_temperature=2.0,
+    monkeypatch.setattr(agents.ppo_run, "start_anchor", recording_start_anchor)
+    tuned = script.train(script.Args(design=("n30",), soften=2.0,
                                      out=str(tmp_path / "soft"), **small))  # fmt: skip
-    assert tuned["init_temperature"] == 2.0
+    assert tuned["soften"] == 2.0
     head = load_model(path).policy.action_net.state_dict()
     assert torch.allclose(starts[0]["out.weight"], head["out.weight"] / 2.0)
-    parsed = script.parse_args(["--init-from", str(path), "--init-temperature", "2.5"])
-    assert parsed.init_temperature == 2.5
+    parsed = script.parse_args(["--init-from", str(path), "--soften", "2.5"])
+    assert parsed.soften == 2.5
     with pytest.raises(TrainingError, match="--init-from"):
-        script.Args(design=("n30",), init_temperature=2.0)
+        script.Args(design=("n30",), soften=2.0)
     with pytest.raises(TrainingError, match="positive"):
-        script.Args(design=("n30",), init_from=str(path), init_temperature=-1.0)
+        script.Args(design=("n30",), init_from=str(path), soften=-1.0)
+
+
+SMALL_RUN = {"grid": GRID, "timesteps": 32, "n_steps": 32, "batch_size": 32, "eval_every": 64,
+             "eval_samples": 0, "progress": False}  # fmt: skip
+
+
+def test_init_from__refuses_a_prior_flag_the_checkpoint_would_override(trained, tmp_path):
+    """The checkpoint fixes the architecture and priors: a differing flag cannot take effect."""
+    _, path = trained  # gnn, no wire skip, no centre prior
+    script = _train_script()
+    for flag, name in (({"wire_skip": True}, "wire_skip"), ({"centre_prior": 2.0}, "centre_prior"),
+                       ({"policy": "cnn"}, "policy")):  # fmt: skip
+        with pytest.raises(TrainingError, match=f"{name}=.*the checkpoint has"):
+            script.train(script.Args(design=("n30",), init_from=str(path),
+                                     out=str(tmp_path / name), **flag, **SMALL_RUN))  # fmt: skip
+    tuned = script.train(script.Args(design=("n30",), init_from=str(path),
+                                     out=str(tmp_path / "ok"), **SMALL_RUN))  # fmt: skip
+    assert tuned["architecture"] == {"policy": "gnn", "channels": 8, "hidden": 16,
+                                     "wire_skip": False, "wire_prior": 0.0,
+                                     "centre_prior": 0.0}  # fmt: skip
+    with pytest.raises(PlacerError, match="gnn policy"):
+        make_placer("ppo", checkpoint=path, policy="cnn").place(
+            netlists.load("n10"), np.random.default_rng(0), Budget(evaluations=3)
+        )
+
+
+def test_resume__applies_the_ppo_settings_refuses_the_architecture(trained, tmp_path):
+    _, path = trained  # SMALL: n_steps 64, n_epochs 2, learning rate 3e-4, ent_coef 0.01
+    script = _train_script()
+    out = tmp_path / "resume"
+    run = script.Args(design=("n10",), resume=str(path), out=str(out), learning_rate=1e-4,
+                      n_epochs=1, ent_coef=0.05, **SMALL_RUN)  # fmt: skip
+    summary = script.train(run)
+    assert summary["changed"]["learning_rate"] == [3e-4, 1e-4]
+    assert summary["changed"]["n_epochs"] == [2, 1]
+    assert summary["changed"]["n_steps"] == [64, 32]
+    assert summary["changed"]["regulariser_coef"] == [0.01, 0.05]
+    resumed = load_model(out / "model.zip")
+    assert (resumed.learning_rate, resumed.n_epochs, resumed.ent_coef) == (1e-4, 1, 0.05)
+    assert resumed.policy.optimizer.param_groups[0]["lr"] == 1e-4  # it trained with it
+    assert resumed.rollout_buffer.buffer_size == 32
+    for flag, name in (({"wire_skip": True}, "wire_skip"), ({"policy": "cnn"}, "policy")):
+        with pytest.raises(TrainingError, match=f"--resume.*{name}="):
+            script.train(script.Args(design=("n10",), resume=str(path), out=str(tmp_path / name),
+                                     **flag, **SMALL_RUN))  # fmt: skip
+    anchored = script.train(script.Args(design=("n10",), resume=str(path), anchor_coef=0.2,
+                                        out=str(tmp_path / "anchored"), **SMALL_RUN))  # fmt: skip
+    assert anchored["anchored"] and anchored["anchored_to"] == "the resumed weights"
+    assert load_model(tmp_path / "anchored" / "model.zip").ent_coef == 0.2  # the KL weight
+
+
+def test_anchor_coef__its_own_weight_beside_the_entropy_bonus():
+    """The loss gets anchor_coef x KL - ent_coef x entropy: SB3's single entropy slot carries
+    anchor_coef, the policy returns (ent_coef / anchor_coef) x entropy - KL."""
+    assert new_model(SMALL, _vec(), 0).ent_coef == SMALL.ent_coef  # no anchor: the entropy
+    config = PPOConfig(**{**SMALL.__dict__, "anchor_coef": 0.5, "ent_coef": 0.1})
+    model = new_model(config, _vec(), 0)
+    assert model.ent_coef == 0.5
+    obs, masks = _obs_batch(make_env(EnvOptions("n10", grid=GRID)), size=3)
+    start_anchor(model, config)
+    model.learn(64)  # away from the anchor, so that the KL is not zero
+    entropy, regulariser = _entropy_and_kl(model, obs, masks)
+    model.policy.__dict__["_entropy_weight"] = 0.0  # the same anchor, the KL alone
+    _, negative_kl = _entropy_and_kl(model, obs, masks)
+    assert torch.allclose(regulariser, 0.2 * entropy + negative_kl, atol=1e-6)
+    assert (negative_kl < 0).any()
+    with pytest.raises(TrainingError, match="anchor_coef"):
+        PPOConfig(anchor_coef=-1.0)
+
+
+def test_train_agent__removed_flags_say_the_new_ones(capsys):
+    script = _train_script()
+    for argv, new in ((["--anchor", "--ent-coef", "0.5"], "--anchor-coef 0.5"),
+                      (["--no-anchor"], "--anchor-coef"),
+                      (["--init-temperature", "2"], "--soften")):  # fmt: skip
+        with pytest.raises(SystemExit) as exit_:
+            script.parse_args(argv)
+        assert exit_.value.code == 2
+        assert new.split()[0] in capsys.readouterr().err
+    assert script.parse_args(["--anchor-coef", "0.5", "--ent-coef", "0"]).ppo().anchor_coef == 0.5
+
+
+def test_train_agent__every_option_has_help_from_its_field_docstring():
+    from agents.cli import dataclass_parser, field_docs
+
+    script = _train_script()
+    docs = field_docs(script.Args)
+    parser = dataclass_parser(script.Args)
+    options = [a for a in parser._actions if a.dest != "help"]
+    assert {a.dest for a in options} == {f.name for f in fields(script.Args)} == set(docs)
+    for action in options:
+        assert action.help and action.help.startswith(docs[action.dest]), action.dest
+
+    @dataclass(frozen=True)
+    class Undocumented:
+        seed: int = 0
+
+    with pytest.raises(TypeError, match="no docstring"):
+        dataclass_parser(Undocumented)
+
+
+def test_ppo_placer__soften_and_anchor_only_where_they_take_effect(trained):
+    _, path = trained
+    with pytest.raises(PlacerError, match="fine_tune_steps"):
+        make_placer("ppo", checkpoint=path, soften=3.0)  # no fine-tuning: nothing to soften
+    with pytest.raises(PlacerError, match="checkpoint"):
+        make_placer("ppo", soften=3.0)
+    with pytest.raises(PlacerError, match="fine_tune_steps"):
+        make_placer("ppo", checkpoint=path, anchor_coef=0.1)
+
+
+def test_training__leaves_no_sb3_folder_in_the_temp_dir(trained, tmp_path, monkeypatch):
+    """SB3 makes an SB3-<date> folder in the temp dir for every learn() without a logger."""
+    import tempfile
+
+    from agents.routing_agent import RoutingTraining, train_routing_agent
+    from placement_env.routing import SyntheticConfig
+
+    _, path = trained
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.delenv("SB3_LOGDIR", raising=False)
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    assert tempfile.gettempdir() == str(temp)
+    _model("gnn").learn(32)
+    design = netlists.load("n10")
+    make_placer("ppo", grid=GRID).place(design, np.random.default_rng(0), Budget(evaluations=6))
+    make_placer("ppo", checkpoint=path, fine_tune_steps=16).place(
+        design, np.random.default_rng(0), Budget(evaluations=6)
+    )
+    load_model(path, env=_vec()).learn(32)
+    train_routing_agent(RoutingTraining(SyntheticConfig(num_nets=2), timesteps=8, n_envs=1))
+    script = _train_script()
+    script.train(script.Args(design=("n10",), out=str(tmp_path / "run"), **SMALL_RUN))
+    assert not [p.name for p in temp.iterdir() if p.name.startswith("SB3-")]

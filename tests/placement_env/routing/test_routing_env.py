@@ -193,6 +193,7 @@ def test_dummy_vec_env_and_maskable_ppo_run():
     import torch
     from sb3_contrib import MaskablePPO
     from sb3_contrib.common.maskable.utils import get_action_masks
+    from stable_baselines3.common.logger import Logger
     from stable_baselines3.common.vec_env import DummyVecEnv
 
     torch.set_num_threads(1)
@@ -204,6 +205,7 @@ def test_dummy_vec_env_and_maskable_ppo_run():
     model = MaskablePPO(
         "MultiInputPolicy", vec, n_steps=32, batch_size=32, n_epochs=1, seed=0, device="cpu"
     )
+    model.set_logger(Logger(folder=None, output_formats=[]))  # no SB3-* folder in the temp dir
     model.learn(64)
     obs = vec.reset()
     actions, _ = model.predict(obs, action_masks=get_action_masks(vec), deterministic=True)

@@ -1,0 +1,406 @@
+"""One MaskablePPO placement training run: its settings (:class:`TrainingRun`) and :func:`train`.
+
+``scripts/train_agent.py`` is this module's command line (every field of :class:`TrainingRun`
+is an option, its docstring the option's help); benchmark scripts build runs directly.
+
+A run writes to ``out``: ``model.zip`` (the trained agent), ``checkpoints/``,
+``logs/progress.csv`` (SB3's CSV logger; TensorBoard event files too when the ``tensorboard``
+package is installed), per design the best placement found by the periodic evaluations in the
+design's own format (``best_<design>.plc`` / ``.pl`` / ``.json``) and its picture
+(``best_<design>.png``), ``learning_curve.png``, ``curve.csv`` and ``summary.json`` (final and
+best cost, wall time, steps, and what a checkpoint decided: the architecture it fixed, the
+settings a resumed run changed).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import math
+import statistics
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import netlists
+from agents.policies import POLICIES
+from agents.ppo_training import (
+    PlacementEvaluator,
+    PPOConfig,
+    TrainingError,
+    build_vec_env,
+    fine_tune_start,
+    new_model,
+    resume,
+    start_anchor,
+)
+from agents.rl_env import EnvOptions, design_label, rollout
+from agents.routing_agent import ROUTING_IDS
+from netlists import Design
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainingRun:
+    """Everything a placement training run depends on (``train_agent.py``'s options)."""
+
+    design: tuple[str, ...] = ("TPUv1",)
+    """Designs to train on: env ids (TPUv1, ICCAD04-ibm01-v0), bundled names or paths; several
+    train together and must share a grid."""
+    reward: str | None = None
+    """Reward: hpwl | proxy | chip (default: the env id's own, else hpwl)."""
+    reward_schedule: str = "dense"
+    """When the proxy and chip rewards are paid: dense (every step) | sparse (at the end)."""
+    grid: int | None = None
+    """Grid cells per side (default: the env id's 128, else 32)."""
+    env_arg: tuple[str, ...] = ()
+    """Extra env keywords KEY=VALUE (JSON values), e.g. utilisation=0.6 snap=true."""
+    policy: str = "gnn"
+    """Policy: gnn (any design size; transfers) | cnn (one design size)."""
+    n_envs: int = 1
+    """Parallel envs (SubprocVecEnv when more than 1)."""
+    timesteps: int = 20_000
+    """Env steps to train, all envs together."""
+    max_minutes: float | None = None
+    """Stop training after this many minutes of wall-clock time (default: no limit)."""
+    seed: int = 0
+    """Seeds Python, numpy, torch, the envs and the evaluation rollouts."""
+    device: str = "auto"
+    """Torch device: auto (CUDA when present) | cpu | cuda."""
+    threads: int = 1
+    """Torch CPU threads (1: more made PPO slower on shared cores)."""
+    out: str = "train_out"
+    """Output folder."""
+    resume: str | None = None
+    """Continue training this checkpoint on the same designs. The PPO settings of this command
+    line apply (defaults included; the summary lists what changed); the checkpoint fixes the
+    policy's architecture and priors, and a differing flag for them is refused."""
+    init_from: str | None = None
+    """Start from this checkpoint's weights (pre-train, then fine-tune; other designs too). The
+    checkpoint fixes the policy's architecture and priors; a differing flag is refused."""
+    soften: float = 1.0
+    """Divide the --init-from policy's logits by this before fine-tuning (> 1: explore more)."""
+    n_steps: int = 256
+    """Env steps per env per rollout."""
+    batch_size: int = 64
+    """Minibatch size of the PPO updates."""
+    n_epochs: int = 4
+    """Passes over each rollout."""
+    learning_rate: float = 3e-4
+    """Adam step size."""
+    ent_coef: float = 0.01
+    """Weight of the entropy bonus (with or without an anchor)."""
+    anchor_coef: float = 0.0
+    """Weight of KL(policy || starting policy): keeps the prior or the pre-trained policy
+    (a resumed run anchors to the resumed weights); 0: no anchor. The old --anchor --ent-coef X
+    is --anchor-coef X --ent-coef 0."""
+    wire_skip: bool = False
+    """Policy head with a linear skip over the raw grid channels (greedier)."""
+    wire_prior: float = 0.0
+    """With --wire-skip: start that skip at -B x the wire mask (a greedy prior); 0: none."""
+    centre_prior: float = 0.0
+    """Start a learnable -C x (distance from the canvas centre) logit term (tie-break); 0: none."""
+    eval_every: int = 2_000
+    """Evaluate (greedy + sampled rollouts) every N env steps."""
+    eval_samples: int = 4
+    """Sampled rollouts per evaluation and design."""
+    checkpoint_every: int = 10_000
+    """Save a checkpoint every N env steps."""
+    compare_baselines: bool = False
+    """Log random and greedy baselines beside the agent at the end."""
+    progress: bool = True
+    """Show SB3's progress bar."""
+    verbose: bool = False
+    """Also print SB3's training log."""
+
+    def __post_init__(self) -> None:
+        if not self.design:
+            raise TrainingError("give at least one --design")
+        routing = [d for d in self.design if d in ROUTING_IDS]
+        if routing:
+            raise TrainingError(
+                f"--design {routing[0]} is the routing env: train it with scripts/train_router.py"
+            )
+        if self.policy not in POLICIES:
+            known = sorted(POLICIES)
+            raise TrainingError(f"unknown --policy {self.policy!r}; choose one of {known}")
+        if self.timesteps < 1:
+            raise TrainingError(f"--timesteps must be at least 1, got {self.timesteps}")
+        if self.n_envs < 1:
+            raise TrainingError(f"--n-envs must be at least 1, got {self.n_envs}")
+        if self.resume and self.init_from:
+            raise TrainingError("give --resume (same run, same env) or --init-from, not both")
+        if self.max_minutes is not None and not self.max_minutes > 0:
+            raise TrainingError(f"--max-minutes must be positive, got {self.max_minutes}")
+        if not (math.isfinite(self.soften) and self.soften > 0):
+            raise TrainingError(f"--soften must be finite and positive, got {self.soften}")
+        if self.soften != 1.0 and not self.init_from:
+            raise TrainingError("--soften softens the --init-from policy; give both")
+        self.ppo()  # the PPO settings' own checks
+
+    def ppo(self) -> PPOConfig:
+        """The PPO settings of this run."""
+        return PPOConfig(
+            policy=self.policy,
+            n_steps=self.n_steps,
+            batch_size=self.batch_size,
+            n_epochs=self.n_epochs,
+            learning_rate=self.learning_rate,
+            ent_coef=self.ent_coef,
+            wire_skip=self.wire_skip,
+            wire_prior=self.wire_prior,
+            centre_prior=self.centre_prior,
+            anchor_coef=self.anchor_coef,
+            soften=self.soften,
+        )
+
+    def env_kwargs(self) -> dict[str, Any]:
+        """``env_arg`` as keywords (values parsed as JSON where they are JSON)."""
+        kwargs = {}
+        for item in self.env_arg:
+            key, sep, value = item.partition("=")
+            if not sep or not key:
+                raise TrainingError(f"--env-arg takes KEY=VALUE, got {item!r}")
+            try:
+                kwargs[key] = json.loads(value)
+            except json.JSONDecodeError:
+                kwargs[key] = value
+        return kwargs
+
+
+def seed_everything(seed: int, threads: int) -> str:
+    """Seeds Python, numpy and torch and fixes the torch thread count; returns a description."""
+    import torch
+    from stable_baselines3.common.utils import set_random_seed
+
+    torch.set_num_threads(max(1, threads))  # 2 shared cores: more threads made PPO slower
+    set_random_seed(seed)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    return f"seed={seed} threads={torch.get_num_threads()}"
+
+
+def resolve_device(device: str) -> str:
+    """``"auto"`` -> ``"cuda"`` when CUDA is present, else ``"cpu"``; other names as given."""
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return device
+
+
+def file_logger(out: Path, verbose: bool = False) -> Any:
+    """SB3's logger writing ``out/logs`` (CSV, TensorBoard when installed, stdout if verbose)."""
+    import importlib.util
+
+    from stable_baselines3.common.logger import configure
+
+    formats = ["csv"] + (["stdout"] if verbose else [])
+    if importlib.util.find_spec("tensorboard") is not None:
+        formats.append("tensorboard")
+    return configure(str(out / "logs"), formats)
+
+
+def save_learning_curve(evaluator: PlacementEvaluator, path: Path, title: str) -> None:
+    """Training-episode cost and evaluation costs against env steps (PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    if evaluator.train_curve:
+        steps, costs = zip(*evaluator.train_curve, strict=True)
+        ax.plot(steps, costs, color="0.6", label="training episodes (mean of last 20)")
+    for label in dict.fromkeys(r["design"] for r in evaluator.curve):
+        rows = [r for r in evaluator.curve if r["design"] == label]
+        steps = [r["timesteps"] for r in rows]
+        ax.plot(steps, [r["greedy_cost"] for r in rows], marker="o", label=f"{label}: greedy")
+        ax.plot(steps, [r["best_cost"] for r in rows], linestyle="--", label=f"{label}: best")
+    ax.set_xlabel("env steps")
+    ax.set_ylabel("cost (lower is better)")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _start_model(run: TrainingRun, env: Any, device: str) -> tuple[Any, dict[str, Any]]:
+    """The model training starts from and what the checkpoint (if any) decided."""
+    config = run.ppo()
+    if run.resume:
+        model, notes = resume(run.resume, env, config, run.seed, device)
+        for name, (was, now) in notes["changed"].items():
+            log.warning("--resume: %s is %s now (the checkpoint trained with %s)", name, now, was)
+    elif run.init_from:
+        model, notes = fine_tune_start(config, env, run.init_from, run.seed, device)
+    else:
+        model, notes = new_model(config, env, run.seed, device), {}
+    if start_anchor(model, config):
+        notes["anchored"] = True
+        if run.resume:  # anchors are not saved: the resumed weights are the new anchor
+            notes["anchored_to"] = "the resumed weights"
+            log.info("--resume with --anchor-coef: anchored to the resumed weights")
+    return model, notes
+
+
+def train(run: TrainingRun) -> dict[str, Any]:
+    """Runs one training; returns (and writes to ``run.out``) the summary."""
+    out = Path(run.out)
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+
+    # -- seeding: one seed at the boundary; everything below derives from it ------------------
+    seeding = seed_everything(run.seed, run.threads)
+    device = resolve_device(run.device)
+
+    labels = tuple(design_label(d) for d in run.design)
+    options = [
+        EnvOptions(d, run.reward, run.grid, run.reward_schedule, run.policy == "gnn",
+                   run.env_kwargs())
+        for d in run.design
+    ]  # fmt: skip
+    setup = build_vec_env(options, run.n_envs, seed=run.seed, labels=labels)
+    model, notes = _start_model(run, setup.env, device)
+    model.set_logger(file_logger(out, run.verbose))
+
+    from stable_baselines3.common.callbacks import CallbackList, CheckpointCallback
+
+    evaluator = PlacementEvaluator(
+        setup,
+        every=run.eval_every,
+        samples=run.eval_samples,
+        seed=run.seed,
+        max_seconds=None if run.max_minutes is None else run.max_minutes * 60,
+    )
+    checkpoints = CheckpointCallback(
+        max(1, run.checkpoint_every // run.n_envs), str(out / "checkpoints"), name_prefix="ppo"
+    )
+    start_steps = int(model.num_timesteps)
+    train_start = time.perf_counter()
+    model.learn(
+        total_timesteps=run.timesteps,
+        callback=CallbackList([checkpoints, evaluator]),
+        progress_bar=run.progress,
+        reset_num_timesteps=not run.resume,
+    )
+    train_seconds = time.perf_counter() - train_start
+    final = evaluator.evaluate()  # the final policy, greedy (also updates the best)
+    model.save(out / "model.zip")
+    setup.env.close()
+
+    designs = _write_best(evaluator, labels, final, out)
+    title = f"PPO ({run.policy}) {', '.join(labels)}"
+    save_learning_curve(evaluator, out / "learning_curve.png", title)
+    with open(out / "curve.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(
+            handle, ["timesteps", "seconds", "design", "greedy_cost", "best_cost", "train_cost"]
+        )
+        writer.writeheader()
+        writer.writerows(evaluator.curve)
+    summary = {
+        "args": asdict(run),
+        "env_kwargs": run.env_kwargs(),
+        "seeding": seeding,
+        "device": device,
+        "timesteps": int(model.num_timesteps) - start_steps,
+        "total_timesteps": int(model.num_timesteps),
+        "train_seconds": round(train_seconds, 2),
+        "wall_seconds": round(time.perf_counter() - started, 2),
+        "designs": designs,
+        **notes,
+    }
+    if run.compare_baselines:
+        summary["baselines"] = compare_baselines(evaluator, labels, run.seed)
+    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
+    return summary
+
+
+def _write_best(evaluator: PlacementEvaluator, labels: tuple[str, ...], final: list,
+                out: Path) -> dict[str, Any]:  # fmt: skip
+    """Writes each design's best placement and its picture; returns the summary rows."""
+    from netlists.render import save_placement_png
+
+    designs = {}
+    for i, label in enumerate(labels):
+        env = evaluator.envs[i].unwrapped
+        best = evaluator.best[i]
+        path = out / f"best_{label}{env.design.placement_suffix}"
+        netlists.write_design(Design(env.netlist, best.placement, env.design.plc), path)
+        save_placement_png(
+            env.netlist, best.placement, out / f"best_{label}.png",
+            title=f"{label}: PPO best (cost {best.cost:.5g})",
+        )  # fmt: skip
+        designs[label] = {
+            "final_cost": final[i].cost,
+            "final_complete": final[i].complete,
+            "best_cost": best.cost,
+            "best_complete": best.complete,
+            "best_info": {k: v for k, v in best.info.items() if isinstance(v, int | float)},
+            "placement_file": str(path),
+        }
+    return designs
+
+
+def compare_baselines(evaluator: PlacementEvaluator, labels: tuple[str, ...], seed: int) -> dict:
+    """Random and greedy (env policies and registry placers) on each design, 3 seeds; logged as
+    a table beside the PPO agent's final greedy rollout and its best evaluation.
+
+    Every cost is the env's: for an episode that dead-ends, the cost of the placed macros plus
+    the dead-end penalty, so it is not comparable with a complete placement's cost.
+    """
+    from agents.rl_baselines import run_baselines
+
+    table = {}
+    lines = ["| design | method | cost (mean ± std) | complete | note |", "|---|---|---|---|---|"]
+    seeds = [seed, seed + 1, seed + 2]
+    for i, label in enumerate(labels):
+        env = evaluator.envs[i].unwrapped
+        rows = {}
+        for name in ("env-random", "env-greedy", "random", "greedy"):
+            runs = list(run_baselines(env, seeds, (name,)))
+            costs = [r.cost for r in runs if r.cost is not None]
+            rows[name] = {
+                "costs": costs,
+                "complete": sum(r.complete for r in runs),
+                "note": next((r.note for r in runs if r.note), ""),
+            }
+        policy = rollout(evaluator.model.policy, evaluator.envs[i], deterministic=True)
+        best = evaluator.best[i]
+        for name, episode in (("ppo (greedy rollout)", policy), ("ppo (best evaluated)", best)):
+            note = "" if episode.complete else (
+                f"dead end after {episode.info['n_placed']}/{len(env.macros)} macros"
+            )  # fmt: skip
+            rows[name] = {"costs": [episode.cost], "complete": int(episode.complete), "note": note}
+        for name, row in rows.items():
+            costs = row["costs"]
+            text = "failed" if not costs else f"{statistics.fmean(costs):.5g}"
+            if len(costs) > 1:
+                text += f" ± {statistics.stdev(costs):.2g}"
+            total = len(seeds) if name in ("env-random", "env-greedy", "random", "greedy") else 1
+            lines.append(
+                f"| {label} | {name} | {text} | {row['complete']}/{total} | {row['note'][:60]} |"
+            )
+        table[label] = rows
+    lines.append("(env cost; a dead-ended episode scores its placed macros + the dead-end penalty)")
+    log.info("\n".join(lines))
+    return table
+
+
+def same_training(summary_args: dict[str, Any]) -> dict[str, Any]:
+    """The :class:`TrainingRun` keywords of a finished run's ``summary.json`` ``args`` that shape
+    its policy and PPO updates (architecture, priors, reward, env, PPO settings), for a second run
+    that should train the same way (fine-tuning against scratch). A summary written before the
+    anchor weight had its own name (``anchor: true`` made ``ent_coef`` the KL weight) is read as
+    ``anchor_coef = ent_coef, ent_coef = 0``."""
+    keys = ("reward", "policy", "env_arg", "wire_prior", "centre_prior", "anchor_coef",
+            "ent_coef", "learning_rate", "wire_skip", "n_epochs")  # fmt: skip
+    args = dict(summary_args)
+    if args.pop("anchor", False):
+        args["anchor_coef"], args["ent_coef"] = args.get("ent_coef", 0.01), 0.0
+    same = {k: args[k] for k in keys if k in args}
+    same["env_arg"] = tuple(same.get("env_arg", ()))
+    return same

@@ -14,7 +14,7 @@ functions (the wire model) so that ``netlists <- accel <- placement_env`` holds.
 from accel.area import AreaReport, BlockArea, chip_area
 from accel.chip import Bus, ChipNetlistSpec, Macro, build_chip, chip_spec, load_design
 from accel.floorplan import reference_design, reference_placement
-from accel.params import PRESETS, TPU_V1, TPU_V2, TPU_V3, ChipParams, preset
+from accel.params import PRESETS, TPU_V1, TPU_V2, TPU_V3, ChipParams, preset, preset_name
 from accel.performance import (
     SystolicEstimate,
     buffer_bytes_per_cycle,
@@ -65,6 +65,7 @@ __all__ = [
     "peak_ops_per_s",
     "peak_tops",
     "preset",
+    "preset_name",
     "reference_design",
     "reference_placement",
     "ridge_point",

@@ -457,11 +457,12 @@ def build_chip(params: ChipParams, *, tiles: int = 1, utilisation: float | None 
 
 
 def load_design(name: str) -> Design:
-    """A preset's chip (``"tpu_v1"``, ``"tpu_v2"``, ``"tpu_v3"``: :func:`build_chip` with its
-    defaults) or, for any other name, :func:`netlists.load` (a bundled design or a path)."""
-    from accel.params import PRESETS, preset
+    """A preset's chip (``"tpu_v1"``, ``"tpu_v2"``, ``"tpu_v3"`` in any spelling
+    :func:`accel.params.preset_name` accepts: :func:`build_chip` with its defaults) or, for any
+    other name, :func:`netlists.load` (a bundled design or a path)."""
+    from accel.params import preset, preset_name
 
-    if name in PRESETS:
+    if preset_name(name) is not None:
         return build_chip(preset(name))
     import netlists
 

@@ -171,13 +171,23 @@ TPU_V3 = replace(
 PRESETS: dict[str, ChipParams] = {p.name: p for p in (TPU_V1, TPU_V2, TPU_V3)}
 
 
+def preset_name(text: str) -> str | None:
+    """The preset a spelling names, or ``None``: case, ``_`` and ``-`` are ignored, so
+    ``"tpu_v1"``, ``"TPUv1"``, ``"tpu-v1"`` and ``"TPU_V1"`` all name ``"tpu_v1"``."""
+    key = text.lower().replace("_", "").replace("-", "")
+    for name in PRESETS:
+        if name.replace("_", "") == key:
+            return name
+    return None
+
+
 def preset(name: str) -> ChipParams:
-    """Returns the chip preset called ``name``.
+    """Returns the chip preset called ``name`` (any spelling :func:`preset_name` accepts).
 
     Raises:
         ValueError: Unknown preset (the message lists the known ones).
     """
-    try:
-        return PRESETS[name]
-    except KeyError:
-        raise ValueError(f"preset must be one of {', '.join(PRESETS)}; got {name!r}") from None
+    known = preset_name(name)
+    if known is None:
+        raise ValueError(f"preset must be one of {', '.join(PRESETS)}; got {name!r}")
+    return PRESETS[known]

@@ -48,8 +48,9 @@ class TrainingRun:
     """Everything a placement training run depends on (``train_agent.py``'s options)."""
 
     design: tuple[str, ...] = ("TPUv1",)
-    """Designs to train on: env ids (TPUv1, ICCAD04-ibm01-v0), bundled names or paths; several
-    train together and must share a grid."""
+    """Designs to train on, any spelling: accel presets (tpu_v1, TPUv1), env ids
+    (TPUv1-v0, ICCAD04-ibm01-v0), bundled names or paths; several train together and must share
+    a grid."""
     reward: str | None = None
     """Reward: hpwl | proxy | chip (default: the env id's own, else hpwl)."""
     reward_schedule: str = "dense"

@@ -1,8 +1,9 @@
 """Environments for the PPO agents: which env a design name means, padding, rollouts, scoring.
 
-* :class:`EnvOptions` + :func:`make_env` -- a ``--design`` value (an env id such as ``TPUv1`` /
-  ``TPUv1-v0`` / ``placement_env/ICCAD04-ibm01-v0``, a bundled design name, a path, or a
-  ``netlists.Design``) becomes a :class:`~placement_env.env.MacroPlacementEnv`, wrapped in
+* :class:`EnvOptions` + :func:`make_env` -- a ``--design`` value (any spelling
+  :func:`placement_env.designs.resolve_design` takes: ``tpu_v1`` / ``TPUv1`` / ``TPUv1-v0`` /
+  ``placement_env/ICCAD04-ibm01-v0``, a bundled design name, a path, or a ``netlists.Design``)
+  becomes a :class:`~placement_env.env.MacroPlacementEnv`, wrapped in
   :class:`PaddedObservation` so that designs of different sizes share one observation space.
 * :func:`rollout` -- one episode of a policy with masks (greedy or sampled with a numpy
   generator, so that randomness flows in).
@@ -19,11 +20,10 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-import netlists
 import placement_env  # noqa: F401  (registers the env ids)
-from netlists import Design, Placement
+from netlists import Placement, UnknownDesignError
+from placement_env.designs import DesignRef, load_design, resolve_design
 from placement_env.env import MacroPlacementEnv
-from placement_env.registration import SPECS
 from placement_env.wirelength import hpwl
 
 
@@ -36,8 +36,9 @@ class EnvOptions:
     """How to build the training env of one design.
 
     Attributes:
-        design: An env id (with or without ``placement_env/`` and ``-v0``), a bundled design
-            name, a path, or a ``netlists.Design``.
+        design: Any spec of :func:`placement_env.designs.resolve_design`: an accel preset in
+            any spelling (``tpu_v1``, ``TPUv1``), an env id (with or without ``placement_env/``
+            and ``-v0``), a bundled design name, a path, or a ``netlists.Design``.
         reward: ``"hpwl"``, ``"proxy"``, ``"chip"``, or ``None`` for the env id's own default
             (``"hpwl"`` for plain designs).
         grid: Cells per side; ``None`` for the env id's default (128) or 32 for plain designs.
@@ -54,23 +55,17 @@ class EnvOptions:
     env_kwargs: dict[str, Any] = field(default_factory=dict)
 
 
-def env_id_of(name: Any) -> str | None:
-    """The registered env id a ``--design`` value names, or ``None`` for a design name/path."""
-    if not isinstance(name, str):
-        return None
-    base = name.removeprefix("placement_env/").removeprefix("placement_env:")
-    for candidate in (base, f"{base}-v0"):
-        if candidate in SPECS and candidate != "MacroPlacement-v0":
-            return f"placement_env/{candidate}"
-    return None
-
-
 def design_label(name: Any) -> str:
-    """A short file-name-safe label of a ``--design`` value."""
-    if isinstance(name, Design):
-        return name.netlist.name
-    text = str(name).removeprefix("placement_env/").removesuffix("-v0")
-    return text.rsplit("/", 1)[-1].split(".")[0] or "design"
+    """A short file-name-safe label of a ``--design`` value (one per design, whatever the
+    spelling: ``tpu_v1``, ``TPUv1`` and ``TPUv1-v0`` are all ``TPUv1``)."""
+    return _resolve(name).label
+
+
+def _resolve(design: Any) -> DesignRef:
+    try:
+        return resolve_design(design)
+    except (UnknownDesignError, TypeError) as error:
+        raise EnvOptionsError(str(error)) from None
 
 
 def make_raw_env(options: EnvOptions) -> MacroPlacementEnv:
@@ -84,20 +79,12 @@ def make_raw_env(options: EnvOptions) -> MacroPlacementEnv:
         kwargs["reward"] = options.reward
     if options.grid is not None:
         kwargs["grid"] = options.grid
-    env_id = env_id_of(options.design)
+    ref = _resolve(options.design)
     try:
-        if env_id is not None:
-            return gym.make(env_id, disable_env_checker=True, **kwargs).unwrapped
+        if ref.env_id is not None:
+            return gym.make(ref.env_id, disable_env_checker=True, **kwargs).unwrapped
         kwargs.setdefault("grid", 32)
-        design = options.design
-        if not isinstance(design, Design):
-            design = netlists.load(design)
-        return MacroPlacementEnv(design, **kwargs)
-    except netlists.UnknownDesignError as error:
-        raise EnvOptionsError(
-            f"unknown design {options.design!r}: not an env id ({', '.join(sorted(SPECS))}) "
-            f"and {error}"
-        ) from None
+        return MacroPlacementEnv(load_design(ref.source), **kwargs)
     except TypeError as error:  # an env keyword the env does not take
         raise EnvOptionsError(f"design {options.design!r}: {error}") from None
 

@@ -17,6 +17,7 @@ from gymnasium import spaces
 
 import netlists
 from netlists import Design, Netlist, NodeKind, Placement
+from placement_env.designs import load_design
 from placement_env.grid import Grid
 from placement_env.incremental import (
     hpwl_delta,
@@ -52,19 +53,6 @@ _COLOURS = {
     "legal": (200, 235, 200),
     "port": (204, 0, 0),
 }
-
-
-def _load_design(netlist: str | Path | Design | Netlist) -> Design:
-    if isinstance(netlist, Design):
-        return netlist
-    if isinstance(netlist, Netlist):
-        return Design(netlist, Placement.empty(netlist))
-    if isinstance(netlist, str | Path):
-        return netlists.load(netlist)
-    raise TypeError(
-        f"netlist must be a bundled design name, a path, a netlists.Design or a netlists.Netlist, "
-        f"got {type(netlist).__name__}"
-    )
 
 
 def _macro_graph(netlist: Netlist, macros: np.ndarray, max_edges: int | None) -> dict:
@@ -221,8 +209,10 @@ class MacroPlacementEnv(gym.Env):
 
     ## Arguments
 
-    * ``netlist``: a bundled design name (``netlists.load``), a path, a ``netlists.Design`` or a
-      ``netlists.Netlist`` (then nothing is pre-placed).
+    * ``netlist``: any design spec of :func:`placement_env.designs.resolve_design` -- a bundled
+      design name, a path, an accel preset (``tpu_v1``, any spelling: the chip of
+      :func:`accel.build_chip`), a ``netlists.Design`` or a ``netlists.Netlist`` (then nothing
+      is pre-placed).
     * ``grid``: ``(rows, cols)`` or an int for a square grid (default 128).
     * ``order``: ``"largest_first"`` (default), ``"index"`` or an explicit sequence of the
       movable hard-macro node indices.
@@ -318,7 +308,7 @@ class MacroPlacementEnv(gym.Env):
                 f"unknown render_mode {render_mode!r}; choose None or one of "
                 f"{self.metadata['render_modes']}"
             )
-        self.design = _load_design(netlist)
+        self.design = load_design(netlist)
         self.netlist = self.design.netlist
         if reward == "proxy" and self.design.plc is None:
             raise ValueError(

@@ -30,6 +30,7 @@ import numpy as np
 
 import netlists
 from netlists import Design, NodeKind, Placement
+from placement_env.designs import load_design, resolve_design
 from placement_env.legality import check_legality
 from placement_env.proxy_cost import proxy_cost
 from placement_env.wirelength import hpwl, macro_hpwl
@@ -58,9 +59,7 @@ _DESIGNS: dict[str, Design] = {}
 
 def _design(name: str) -> Design:
     if name not in _DESIGNS:
-        import accel
-
-        _DESIGNS[name] = accel.load_design(name)
+        _DESIGNS[name] = load_design(name)
     return _DESIGNS[name]
 
 
@@ -184,9 +183,9 @@ def reference_rows(name: str, label: str, route: bool = True) -> list[tuple[dict
         found.append(("ref:shipped", design.placement))
     for ref, path in sorted(design.reference_placements.items()):
         found.append((f"ref:{ref}", netlists.read_placement(path, nl)))
-    import accel
+    if resolve_design(name).preset is not None:
+        import accel
 
-    if name in accel.PRESETS:
         found.append(("ref:hand-made", accel.reference_placement(design)))
     rows = []
     for ref_name, placement in found:

@@ -38,6 +38,7 @@ from pathlib import Path
 import netlists
 from netlists import NodeKind
 from netlists.stats import format_report
+from placement_env.designs import load_design
 from placement_env.grid import Grid
 from placement_env.legality import area_report, check_legality
 from placement_env.maps import density_map, rudy_map, top_fraction_mean
@@ -147,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     try:
-        design = netlists.load(args.netlist)
+        design = load_design(args.netlist)
         placement = design.placement
         if args.placement:
             placement = netlists.read_placement(args.placement, design.netlist)

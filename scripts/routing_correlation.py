@@ -24,8 +24,8 @@ import time
 import numpy as np
 from scipy.stats import kendalltau
 
-import accel
 import netlists
+from placement_env.designs import load_design
 from placement_env.grid import Grid
 from placement_env.maps import rudy_map, top_fraction_mean
 from placement_env.proxy_cost import congestion_cost
@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    design = accel.load_design(args.design)  # a bundled name, a path or an accel preset
+    design = load_design(args.design)  # a bundled name, a path, an accel preset or an env id
     rows = []
     for label, placement in placements(design, args.placers, args.seeds, args.evaluations):
         rows.append({"placement": label, **score(design, placement, args.grid, args.time_limit)})

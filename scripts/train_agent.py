@@ -9,7 +9,8 @@ that field's docstring; ``--help`` lists them. What a run writes is in :mod:`age
     python scripts/train_agent.py --design ami33 --grid 16 --init-from pretrain/model.zip
     python scripts/train_agent.py --design n10 --grid 16 --resume pretrain/model.zip
 
-``--design`` takes env ids (``TPUv1``, ``TPUv1-v0``, ``ICCAD04-ibm01-v0``), bundled names
+``--design`` takes any spelling :func:`placement_env.designs.resolve_design` knows: accel
+presets (``tpu_v1``, ``TPUv1``), env ids (``TPUv1-v0``, ``ICCAD04-ibm01-v0``), bundled names
 (``python -m netlists list``) or paths. Several designs are trained together (they must share a
 grid); the graph policy (``--policy gnn``, default) has no weight tied to the design's size.
 The routing env trains with ``scripts/train_router.py``.

@@ -15,7 +15,6 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-import netlists
 from netlists import Design, Netlist, NodeKind, Placement
 from placement_env.designs import load_design
 from placement_env.grid import Grid

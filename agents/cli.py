@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import ast
 import inspect
+import json
 import textwrap
 import types
 import typing
@@ -82,6 +83,24 @@ def dataclass_parser(cls: type, description: str = "") -> argparse.ArgumentParse
         else:
             parser.add_argument(flag, type=_value_type(hints[f.name]), default=f.default, help=text)
     return parser
+
+
+def key_values(items: tuple[str, ...], error: type[Exception], flag: str = "--env-arg") -> dict:
+    """``KEY=VALUE`` items as keywords, each value parsed as JSON where it is JSON.
+
+    Raises:
+        error: An item without ``=`` or without a key.
+    """
+    kwargs: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise error(f"{flag} takes KEY=VALUE, got {item!r}")
+        try:
+            kwargs[key] = json.loads(value)
+        except json.JSONDecodeError:
+            kwargs[key] = value
+    return kwargs
 
 
 def parse_into(

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import netlists
+from agents.cli import key_values
 from agents.policies import POLICIES
 from agents.ppo_training import (
     PlacementEvaluator,
@@ -160,16 +161,7 @@ class TrainingRun:
 
     def env_kwargs(self) -> dict[str, Any]:
         """``env_arg`` as keywords (values parsed as JSON where they are JSON)."""
-        kwargs = {}
-        for item in self.env_arg:
-            key, sep, value = item.partition("=")
-            if not sep or not key:
-                raise TrainingError(f"--env-arg takes KEY=VALUE, got {item!r}")
-            try:
-                kwargs[key] = json.loads(value)
-            except json.JSONDecodeError:
-                kwargs[key] = value
-        return kwargs
+        return key_values(self.env_arg, TrainingError)
 
 
 def seed_everything(seed: int, threads: int) -> str:

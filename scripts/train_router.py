@@ -17,7 +17,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from agents.cli import dataclass_parser, parse_into
+from agents.cli import dataclass_parser, key_values, parse_into
 from agents.routing_agent import RoutingTraining, compare_with_astar, train_routing_agent
 from placement_env.routing import SyntheticConfig
 
@@ -63,15 +63,7 @@ class Args:
 
     def config(self) -> SyntheticConfig:
         """The synthetic problems' settings."""
-        kwargs: dict = {"grid": self.grid}
-        for item in self.env_arg:
-            key, sep, value = item.partition("=")
-            if not sep or not key:
-                raise RouterArgsError(f"--env-arg takes KEY=VALUE, got {item!r}")
-            try:
-                kwargs[key] = json.loads(value)
-            except json.JSONDecodeError:
-                kwargs[key] = value
+        kwargs: dict = {"grid": self.grid, **key_values(self.env_arg, RouterArgsError)}
         try:
             return SyntheticConfig(**kwargs)
         except (TypeError, ValueError) as error:

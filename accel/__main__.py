@@ -17,12 +17,11 @@ import sys
 import netlists
 from accel.chip import build_chip
 from accel.params import PRESETS, preset
-from accel.report import (
-    chip_report,
-    default_placement,
-    default_placement_and_name,
-)
+from accel.report import default_placement, default_placement_and_name
 from netlists.stats import format_report
+
+# The command line is the scripts layer: it may score placements with placement_env.
+from placement_env.chip_report import chip_report
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -16,6 +16,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from netlists.wires import WireModel
+
 #: Register bits cost about this many full-adder equivalents each (a flop is ~1.5 FA).
 FLOP_FULL_ADDER_EQUIVALENT = 1.5
 
@@ -163,10 +165,8 @@ class Technology:
         length_um = 1000.0 * length_mm
         return float(model.buffered_ns(length_um) if buffered else model.elmore_ns(length_um))
 
-    def wire_model(self):
-        """This node's :class:`placement_env.timing.WireModel` (imported lazily: layering)."""
-        from placement_env.timing import WireModel
-
+    def wire_model(self) -> WireModel:
+        """This node's :class:`netlists.wires.WireModel`."""
         return WireModel(
             f"accel_{self.name}",
             self.wire_r_ohm_per_um,

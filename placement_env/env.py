@@ -225,8 +225,8 @@ class MacroPlacementEnv(gym.Env):
       0) or ``"as_shipped"`` (the design's positions) in :meth:`final_placement`.
     * ``w_wl``, ``w_wns``, ``w_area`` (keywords, >= 0): weights of the ``"chip"`` cost, default
       1.0, 1.0 and 0.5 (:data:`CHIP_WEIGHTS`).
-    * ``wire_model`` (keyword): the :class:`~placement_env.timing.WireModel` of the ``"chip"``
-      timing, default :data:`placement_env.timing.NANGATE45`; for the accel chips use
+    * ``wire_model`` (keyword): the :class:`~netlists.wires.WireModel` of the ``"chip"``
+      timing, default :data:`netlists.wires.NANGATE45`; for the accel chips use
       ``accel.technology("28nm").wire_model()`` (what ``placement_env/TPUv1-v0`` does).
     * ``graph_observation`` (keyword, default False): add the padded macro graph to the
       observation; ``max_edges`` (keyword) pads or truncates it to a fixed size, so that designs
@@ -321,7 +321,7 @@ class MacroPlacementEnv(gym.Env):
                 "arcs such as accel.build_chip(accel.TPU_V1)"
             )
         if wire_model is None:
-            from placement_env.timing import NANGATE45
+            from netlists.wires import NANGATE45
 
             wire_model = NANGATE45
         self.reward_mode = reward

@@ -38,12 +38,13 @@ from pathlib import Path
 import netlists
 from netlists import NodeKind
 from netlists.stats import format_report
+from netlists.wires import NANGATE45, WIRE_MODELS, WireModel
 from placement_env.designs import load_design
 from placement_env.grid import Grid
 from placement_env.legality import area_report, check_legality
 from placement_env.maps import density_map, rudy_map, top_fraction_mean
 from placement_env.proxy_cost import proxy_cost
-from placement_env.timing import NANGATE45, WIRE_MODELS, WireModel, analyse_timing
+from placement_env.timing import analyse_timing
 from placement_env.wirelength import hpwl, macro_hpwl, steiner_wirelength
 
 

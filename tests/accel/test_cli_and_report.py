@@ -13,7 +13,8 @@ import netlists
 from accel import PRESETS, TPU_V1, build_chip
 from accel.__main__ import main
 from accel.floorplan import packed_placement
-from accel.report import chip_report, default_placement
+from accel.report import default_placement
+from placement_env.chip_report import chip_report
 from placement_env.legality import check_legality
 
 ROOT = Path(__file__).resolve().parents[2]

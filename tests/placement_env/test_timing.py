@@ -12,7 +12,8 @@ import netlists
 from netlists import Canvas, InvalidNetlistError, Net, Netlist, Node, NodeKind, Pin, Placement
 from netlists.formats import read_design, write_design
 from netlists.timing import TimingGraph
-from placement_env.timing import NANGATE45, WireModel, analyse_timing
+from netlists.wires import NANGATE45, WireModel
+from placement_env.timing import analyse_timing
 
 # A purely linear wire model makes hand computation easy: 1 ns per mm, no offset.
 LINEAR = WireModel("linear", 0.0, 0.0, 1.0, 0.0, 1e12, 1e12)

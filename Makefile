@@ -17,7 +17,7 @@ demo: $(STAMP)
 	$(BIN)/python -m accel report tpu_v1
 	$(BIN)/python scripts/compare_placers.py --out demo_out/compare --no-progress
 	$(BIN)/python scripts/train_agent.py --design TPUv1 --reward hpwl --grid 16 \
-		--env-arg snap=true dead_end_penalty=50 --timesteps 20000 --max-minutes 1.5 \
+		--env-arg snap=true dead_end_penalty=300 --timesteps 20000 --max-minutes 1.5 \
 		--compare-baselines --no-progress --out demo_out/ppo
 
 test: $(STAMP)

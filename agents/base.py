@@ -6,6 +6,9 @@ default) -- also the soft macros and standard cells the design ships placed, so 
 placer minimises is the HPWL reported for its result. ``context="macros"`` optimises only the
 nets among hard macros, ports and fixed blocks (as the Gymnasium env does).
 
+The problem itself -- macro order, context, sub-netlist and index maps -- is
+:class:`placement_env.problem.MacroProblem`, shared with the Gymnasium env.
+
 A placer is a class with a ``name`` and ``place(design, rng, budget) -> PlacerResult``; the
 result's placement covers the whole netlist, has every movable hard macro placed, and is legal
 (:func:`placement_env.legality.check_legality`).
@@ -14,21 +17,36 @@ result's placement covers the whole netlist, has every movable hard macro placed
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
 
-from netlists import Design, Netlist, NodeKind, Placement
+from netlists import Design, Placement
+from placement_env import problem
 from placement_env.grid import Grid
-from placement_env.incremental import position_mask
-from placement_env.legality import check_legality
+from placement_env.problem import CONTEXTS, ProblemError
 
-CONTEXTS = ("placed", "macros")
+__all__ = [
+    "CONTEXTS",
+    "PLACERS",
+    "Budget",
+    "MacroProblem",
+    "Meter",
+    "Placer",
+    "PlacerError",
+    "PlacerResult",
+    "PlacerStats",
+    "make_placer",
+    "register",
+]
 
 
-class PlacerError(ValueError):
-    """A placer cannot run on this input (bad budget, overlapping fixed blocks, no room)."""
+class PlacerError(ProblemError):
+    """A placer cannot run on this input (bad budget, overlapping fixed blocks, no room); a
+    :class:`~placement_env.problem.ProblemError`, hence a ``ValueError``."""
 
 
 @dataclass(frozen=True)
@@ -103,85 +121,28 @@ class PlacerResult:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-class MacroProblem:
-    """The movable hard macros of a design and the sub-netlist their HPWL is computed on.
+@contextmanager
+def _as_placer_error() -> Iterator[None]:
+    try:
+        yield
+    except PlacerError:
+        raise
+    except ProblemError as error:
+        raise PlacerError(str(error)) from None
 
-    Attributes:
-        design: The design.
-        macros: (m,) full-netlist indices of the movable hard macros, largest area first.
-        keep: Sorted full-netlist indices of the sub-netlist's nodes.
-        sub: The sub-netlist (nodes ``keep``); HPWL over it equals the full HPWL of the kept nodes.
-        local: (m,) sub-netlist indices of ``macros``.
-        start: Sub-netlist placement with the context placed and no movable macro placed.
-    """
+
+class MacroProblem(problem.MacroProblem):
+    """The placers' :class:`placement_env.problem.MacroProblem` (largest macro first, the
+    ``"placed"`` context by default), raising :class:`PlacerError` so that a placer fails with
+    one exception type."""
 
     def __init__(self, design: Design, context: str = "placed") -> None:
-        if context not in CONTEXTS:
-            raise PlacerError(f"unknown context {context!r}; choose one of {CONTEXTS}")
-        nl = design.netlist
-        self.design = design
-        kinds = nl.node_kinds
-        movable = np.flatnonzero((kinds == int(NodeKind.HARD_MACRO)) & ~nl.node_fixed)
-        if not len(movable):
-            raise PlacerError(f"design {nl.name!r} has no movable hard macro to place")
-        area = nl.node_sizes[movable].prod(axis=1)
-        self.macros = movable[np.argsort(-area, kind="stable")]
-        shipped = design.placement
-        if context == "placed":
-            context_nodes = shipped.placed.copy()
-        else:
-            context_nodes = shipped.placed & (
-                nl.node_fixed | (kinds == int(NodeKind.PORT)) | (kinds == int(NodeKind.HARD_MACRO))
-            )
-        context_nodes[self.macros] = False
-        fixed_hard = np.flatnonzero(context_nodes & (kinds == int(NodeKind.HARD_MACRO)))
-        if len(fixed_hard):
-            report = check_legality(nl, shipped, fixed_hard)
-            if not report.is_legal:
-                raise PlacerError(
-                    f"design {nl.name!r}: its fixed hard macros are not legal "
-                    f"({report.n_overlapping_pairs} overlapping pairs, "
-                    f"{report.n_out_of_die} off the die); no placement can be legal"
-                )
-        self.keep = np.union1d(np.flatnonzero(context_nodes), self.macros)
-        self.sub: Netlist = nl.restricted_to(self.keep)
-        self.local = np.searchsorted(self.keep, self.macros)
-        placed = context_nodes[self.keep]
-        self.start = Placement(
-            shipped.positions[self.keep], shipped.orientations[self.keep], placed
-        )
-        canvas = nl.canvas
-        self.centre = np.array([canvas.x_min + canvas.width / 2, canvas.y_min + canvas.height / 2])
-
-    @property
-    def netlist(self) -> Netlist:
-        return self.design.netlist
+        with _as_placer_error():
+            super().__init__(design, context=context)
 
     def grid(self, size: int = 64, max_size: int = 1024) -> Grid:
-        """The coarsest square grid of at least ``size`` cells a side on which every macro has a
-        legal cell on the empty canvas (doubling up to ``max_size``)."""
-        n = size
-        while True:
-            grid = Grid.over(self.netlist.canvas, n, n)
-            if all(position_mask(self.sub, self.start, int(v), grid).any() for v in self.local):
-                return grid
-            if n * 2 > max_size:
-                raise PlacerError(
-                    f"design {self.netlist.name!r}: some macro fits no cell of a "
-                    f"{n} x {n} grid on the empty canvas"
-                )
-            n *= 2
-
-    def to_full(self, sub_placement: Placement) -> Placement:
-        """The full-netlist placement: the shipped one with the macros as in ``sub_placement``."""
-        shipped = self.design.placement
-        positions = shipped.positions.copy()
-        orientations = shipped.orientations.copy()
-        placed = shipped.placed.copy()
-        positions[self.macros] = sub_placement.positions[self.local]
-        orientations[self.macros] = sub_placement.orientations[self.local]
-        placed[self.macros] = sub_placement.placed[self.local]
-        return Placement(positions, orientations, placed)
+        with _as_placer_error():
+            return super().grid(size, max_size)
 
 
 class Placer:

@@ -1,8 +1,9 @@
-"""Sequential decoding: macros one at a time onto grid cells, as the env and WireMask-BBO do.
+"""Sequential decoding with a chooser: macros one at a time onto grid cells, as WireMask-BBO does.
 
 A *chooser* picks the cell of each macro from its position mask (and, when it wants one, the wire
-mask); :func:`decode` runs it over an order and returns the sub-netlist placement, or ``None`` at
-a dead end (a macro with no legal cell left).
+mask); :func:`decode` runs it over an order with the env's own
+:class:`~placement_env.decoding.Decoder` (one legality rule, one decode loop) and returns the
+sub-netlist placement, or ``None`` at a dead end (a macro with no legal cell left).
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from agents.base import MacroProblem
+from agents.base import MacroProblem, PlacerError
 from netlists import Placement
+from placement_env.decoding import Decoder
 from placement_env.grid import Grid
-from placement_env.incremental import position_mask, wire_mask
+from placement_env.incremental import wire_mask
+from placement_env.problem import ProblemError
 
 #: chooser(step, local node, current placement, legal-cell mask (rows, cols)) -> flat cell index
 Chooser = Callable[[int, int, Placement, np.ndarray], int]
@@ -26,21 +29,21 @@ def decode(
     choose: Chooser,
     order: Sequence[int] | np.ndarray | None = None,
 ) -> Placement | None:
-    """Places the macros (sub-netlist indices, default ``problem.local``) in ``order``."""
-    xs, ys = grid.cell_centres()
-    current = problem.start
-    nodes = problem.local if order is None else np.asarray(order)
-    for step, node in enumerate(nodes):
-        node = int(node)
-        legal = position_mask(problem.sub, current, node, grid)
-        if not legal.any():
+    """Places the macros (sub-netlist indices, default ``problem.local``) in ``order``.
+
+    Raises:
+        PlacerError: the chooser picked an illegal cell.
+    """
+    decoder = Decoder(problem, grid, order)
+    while not decoder.done:
+        if not decoder.legal.any():
             return None
-        cell = int(choose(step, node, current, legal))
-        row, col = divmod(cell, grid.cols)
-        if not legal[row, col]:
-            raise AssertionError("chooser picked an illegal cell")
-        current = current.with_positions([node], np.array([[xs[col], ys[row]]]))
-    return current
+        cell = int(choose(decoder.step, decoder.node, decoder.placement, decoder.legal))
+        try:
+            decoder.place(cell)
+        except ProblemError as error:
+            raise PlacerError(f"chooser: {error}") from None
+    return decoder.placement
 
 
 def cell_distances(grid: Grid, point: np.ndarray) -> np.ndarray:

@@ -40,6 +40,7 @@ from agents.ppo_training import (
 from agents.rl_env import EnvOptions, design_label, rollout
 from agents.routing_agent import ROUTING_IDS
 from netlists import Design
+from placement_env.rewards import DEFAULT_SCHEDULE
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ class TrainingRun:
     a grid."""
     reward: str | None = None
     """Reward: hpwl | proxy | chip (default: the env id's own, else hpwl)."""
-    reward_schedule: str = "dense"
+    reward_schedule: str = DEFAULT_SCHEDULE
     """When the proxy and chip rewards are paid: dense (every step) | sparse (at the end)."""
     grid: int | None = None
     """Grid cells per side (default: the env id's 128, else 32)."""

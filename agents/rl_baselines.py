@@ -48,7 +48,7 @@ def env_policy_run(env: MacroPlacementEnv, name: str, seed: int) -> BaselineRun:
         if name == "env-random":
             action = int(rng.choice(legal))
         else:
-            increase = env._wmask.reshape(-1)[legal]  # noqa: SLF001  (the env's current wire mask)
+            increase = env.decoder.wire_increase.reshape(-1)[legal]
             action = int(legal[np.argmin(increase)])
         _, _, done, _, info = env.step(action)
     complete = int(info["n_placed"]) == len(env.macros)

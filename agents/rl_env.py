@@ -24,7 +24,7 @@ import placement_env  # noqa: F401  (registers the env ids)
 from netlists import Placement, UnknownDesignError
 from placement_env.designs import DesignRef, load_design, resolve_design
 from placement_env.env import MacroPlacementEnv
-from placement_env.wirelength import hpwl
+from placement_env.rewards import DEFAULT_SCHEDULE
 
 
 class EnvOptionsError(ValueError):
@@ -42,7 +42,8 @@ class EnvOptions:
         reward: ``"hpwl"``, ``"proxy"``, ``"chip"``, or ``None`` for the env id's own default
             (``"hpwl"`` for plain designs).
         grid: Cells per side; ``None`` for the env id's default (128) or 32 for plain designs.
-        reward_schedule: ``"dense"`` or ``"sparse"`` (proxy/chip only; hpwl is always dense).
+        reward_schedule: ``"dense"`` (:data:`placement_env.rewards.DEFAULT_SCHEDULE`) or
+            ``"sparse"`` (proxy/chip only; hpwl is always dense).
         graph: Add the padded macro graph to the observation (needed by the GNN policy).
         env_kwargs: Further keyword arguments of the env (e.g. ``utilisation`` of TPUv1).
     """
@@ -50,7 +51,7 @@ class EnvOptions:
     design: Any
     reward: str | None = None
     grid: int | None = None
-    reward_schedule: str = "dense"
+    reward_schedule: str = DEFAULT_SCHEDULE
     graph: bool = True
     env_kwargs: dict[str, Any] = field(default_factory=dict)
 
@@ -176,12 +177,7 @@ class Episode:
 def full_placement(env: MacroPlacementEnv) -> Placement:
     """The design's placement with the env's macros where the env put them; macros the episode
     did not place (dead end) are marked unplaced."""
-    done = env.placement.placed[env.macros]
-    macros = env.macros[done]
-    moved = env.design.placement.with_positions(macros, env.placement.positions[macros])
-    placed = moved.placed.copy()
-    placed[env.macros[~done]] = False
-    return Placement(moved.positions, moved.orientations, placed)
+    return env.problem.to_full(env.sub_placement)
 
 
 def rollout(
@@ -226,21 +222,15 @@ def rollout(
 
 
 def placement_cost(env: MacroPlacementEnv, placement: Placement) -> float:
-    """The env's final cost of a full-netlist placement made by anyone (no dead-end penalty).
+    """The env's final cost of a full-netlist placement made by anyone (no dead-end penalty);
+    the env's episode is left as it is.
 
-    ``"hpwl"``: HPWL of the env's context (macros, ports, fixed blocks) over ``hpwl_scale``;
-    ``"chip"``: :meth:`~placement_env.env.MacroPlacementEnv.chip_cost`; ``"proxy"``: the Circuit
-    Training proxy cost with the design's ``.plc`` settings (soft macros as in ``placement``).
+    Scored by the env's own reward object: ``"hpwl"`` -- HPWL of the env's context (macros,
+    ports, fixed blocks) over ``hpwl_scale``; ``"chip"`` -- :func:`placement_env.rewards.chip_cost`;
+    ``"proxy"`` -- the Circuit Training proxy cost with the design's ``.plc`` settings. ``"proxy"``
+    and ``"chip"`` score ``placement`` as given (soft macros where it puts them).
     """
-    if env.reward_mode == "chip":
-        return float(env.chip_cost(placement)["chip"])
-    if env.reward_mode == "proxy":
-        from placement_env.proxy_cost import proxy_cost
-
-        return float(proxy_cost(env.netlist, placement, env.design.plc).proxy)
-    env.reset()
-    context = env.placement  # ports and fixed blocks only, right after a reset
-    placed = context.placed.copy()
-    placed[env.macros] = placement.placed[env.macros]
-    scored = Placement(placement.positions, placement.orientations, placed)
-    return hpwl(env.netlist, scored) / env.hpwl_scale
+    problem = env.problem
+    final = placement if env.reward.needs_final else None
+    cost, _ = env.reward.score(problem, problem.to_sub(placement), final)
+    return float(cost)

@@ -50,10 +50,8 @@ class Placement:
     def empty(cls, netlist: Netlist) -> Placement:
         """A placement with nothing placed, every node at the canvas centre in orientation N."""
         n = netlist.num_nodes
-        canvas = netlist.canvas
-        centre = (canvas.x_min + canvas.width / 2, canvas.y_min + canvas.height / 2)
         return cls(
-            positions=np.tile(np.array(centre, dtype=np.float64), (n, 1)),
+            positions=np.tile(np.array(netlist.canvas.centre, dtype=np.float64), (n, 1)),
             orientations=np.zeros(n, dtype=np.int8),
             placed=np.zeros(n, dtype=bool),
         )

@@ -16,42 +16,41 @@ import numpy as np
 from gymnasium import spaces
 
 from netlists import Design, Netlist, NodeKind, Placement
+from placement_env.decoding import Decoder
 from placement_env.designs import load_design
 from placement_env.grid import Grid
-from placement_env.incremental import (
-    hpwl_delta,
-    lookahead_mask,
-    position_mask,
-    snapped_position_mask,
-    wire_mask,
-)
 from placement_env.maps import density_map, spread_rectangles
+from placement_env.problem import ORDERS, MacroProblem, ProblemError
+from placement_env.rewards import (
+    ChipReward,
+    HpwlReward,
+    ProxyReward,
+    Reward,
+    hpwl_scale,
+    make_reward,
+)
+from placement_env.viewer import GridViewer
 from placement_env.wirelength import hpwl
 
-#: Cost added per unit of unplaced macro-area fraction when an episode ends early (dead end or
-#: illegal action). With the fraction in [0, 1] the penalty is at most ``DEAD_END_PENALTY``.
+#: An early end costs ``DEAD_END_PENALTY x (unplaced macro area fraction) x`` the env's
+#: :attr:`~MacroPlacementEnv.penalty_unit` (the cost of every macro piled at the die centre), so
+#: that one value means the same on every design (plain normalised-cost units differ about 50x).
 DEAD_END_PENALTY = 1.0
-
-REWARDS = ("hpwl", "proxy", "chip")
-SCHEDULES = ("sparse", "dense")
-SOFT_MACRO_MODES = ("force_directed", "as_shipped")
-
-#: Default weights of the ``"chip"`` cost: normalised HPWL, -WNS / clock period, and the
-#: bounding-box area of the hard macros / die area.
-CHIP_WEIGHTS = {"w_wl": 1.0, "w_wns": 1.0, "w_area": 0.5}
-ORDERS = ("largest_first", "index")
 
 #: Columns of ``macro_features`` (and the first ones of ``current_macro``).
 MACRO_FEATURES = ("width", "height", "placed", "x", "y")
 CURRENT_FEATURES = ("width", "height", "area", "progress")
 
-_COLOURS = {
-    "background": (255, 255, 255),
-    "fixed": (120, 120, 120),
-    "macro": (52, 101, 164),
-    "legal": (200, 235, 200),
-    "port": (204, 0, 0),
-}
+__all__ = [
+    "CURRENT_FEATURES",
+    "DEAD_END_PENALTY",
+    "MACRO_FEATURES",
+    "ORDERS",
+    "ChipReward",
+    "HpwlReward",
+    "MacroPlacementEnv",
+    "ProxyReward",
+]
 
 
 def _macro_graph(netlist: Netlist, macros: np.ndarray, max_edges: int | None) -> dict:
@@ -135,8 +134,11 @@ class MacroPlacementEnv(gym.Env):
 
     * ``"position_mask"`` ``(rows, cols)`` in {0, 1}: 1 where the current macro may go.
     * ``"wire_mask"`` ``(rows, cols)`` in [0, 1]: the weighted HPWL increase of placing the current
-      macro at each cell (:func:`~placement_env.incremental.wire_mask`), min-max normalised over
-      the whole grid, ``(w - w.min()) / (w.max() - w.min())``; all zeros when it is constant.
+      macro at each cell (:func:`~placement_env.incremental.wire_mask`), measured where the macro
+      would really go (with ``snap``, the snapped centre of each legal cell), min-max normalised
+      over the whole grid, ``(w - w.min()) / (w.max() - w.min())``; all zeros when it is
+      constant. Before normalising, ``w`` at the chosen cell is exactly what the step charges
+      the ``"hpwl"`` cost.
     * ``"density"`` ``(rows, cols)`` in [0, 1]: fraction of each cell covered by placed hard
       macros (fixed ones included), clipped to 1.
     * ``"macro_features"`` ``(n, 5)`` in [0, 1], one row per macro in placement order: width /
@@ -152,42 +154,51 @@ class MacroPlacementEnv(gym.Env):
 
     ## Rewards
 
-    Every mode keeps the invariant **episode return == -(final cost)**, where the final cost is
-    reported in ``info["cost"]`` at the end.
+    ``reward`` is a name or a reward object (:mod:`placement_env.rewards`), which carries the
+    cost's own options. Every mode keeps the invariant **episode return == -(final cost)**, where
+    the final cost is reported in ``info["cost"]`` at the end.
 
-    * ``"hpwl"`` (dense): the cost is the net-weighted HPWL
-      (:func:`~placement_env.wirelength.hpwl`) of the env's placement -- pins of macros, fixed
-      blocks and ports, nets restricted to placed owners -- divided by the constant
+    * ``"hpwl"`` / :class:`~placement_env.rewards.HpwlReward` (always dense): the cost is the
+      net-weighted HPWL (:func:`~placement_env.wirelength.hpwl`) of the env's placement -- pins
+      of macros, fixed blocks and ports, nets restricted to placed owners -- divided by the constant
       ``hpwl_scale = (canvas width + canvas height) x (sum of net weights)``, so that it lies in
       about [0, 1]. Each step's reward is minus the increase of that cost; the first step also
       carries the HPWL of nets among the fixed nodes alone, and the last step absorbs the rounding
       difference with an exact recomputation.
-    * ``"proxy"``: the Circuit Training proxy cost (:func:`~placement_env.proxy_cost.proxy_cost`)
-      of :meth:`final_placement` with the design's ``.plc`` settings: hard macros where the agent
-      put them, the movable soft macros placed afterwards by the force-directed step
-      :func:`~placement_env.soft_macros.place_soft_macros` (as Circuit Training does; with
-      ``soft_macros="as_shipped"`` they keep the ``.plc`` positions instead), standard cells at
-      the design's positions. Only designs with ``.plc`` settings support it.
-    * ``"chip"``: for designs with timing arcs (``netlist.timing``), the cost of
-      :meth:`final_placement` is ``w_wl x HPWL / hpwl_scale + w_wns x (-WNS / clock period) +
-      w_area x (bounding-box area of the placed hard macros / die area)``, the WNS (<= 0) from
-      :func:`~placement_env.timing.analyse_timing` with ``wire_model``; unplaced macros (early
-      end) sit at the design's positions (canvas centre when it has none). ``info`` adds ``chip``
-      (the weighted sum), ``chip_wirelength``, ``chip_wns`` (-WNS / period), ``chip_wns_ns``,
-      ``chip_area`` and ``chip_fmax_mhz``.
+    * ``"proxy"`` / :class:`~placement_env.rewards.ProxyReward`: the Circuit Training proxy cost
+      (:func:`~placement_env.proxy_cost.proxy_cost`) of :meth:`final_placement` with the design's
+      ``.plc`` settings: hard macros where the agent put them, the movable soft macros placed
+      afterwards by the force-directed step :func:`~placement_env.soft_macros.place_soft_macros`
+      (as Circuit Training does; with ``ProxyReward(soft_macros="as_shipped")`` they keep the
+      ``.plc`` positions), standard cells at the design's positions. Only designs with ``.plc``
+      settings support it.
+    * ``"chip"`` / :class:`~placement_env.rewards.ChipReward`: for designs with timing arcs
+      (``netlist.timing``), :func:`~placement_env.rewards.chip_cost` of :meth:`final_placement`:
+      ``w_wl x HPWL / hpwl_scale + w_wns x (-WNS / clock period) + w_area x (bounding-box area of
+      the placed hard macros / die area)``, the WNS (<= 0) from
+      :func:`~placement_env.timing.analyse_timing` with the reward's ``wire_model``; unplaced
+      macros (early end) sit at the design's positions. ``info`` adds ``chip`` (the weighted
+      sum), ``chip_wirelength``, ``chip_wns`` (-WNS / period), ``chip_wns_ns``, ``chip_area`` and
+      ``chip_fmax_mhz``.
 
-    ``reward_schedule`` sets when ``"proxy"`` and ``"chip"`` pay (``"hpwl"`` is always dense):
+    The schedule (``reward_schedule=`` with a reward name, else the reward object's ``schedule``)
+    sets when ``"proxy"`` and ``"chip"`` pay; ``"hpwl"`` is always dense, and asking it for
+    ``"sparse"`` is an error:
 
-    * ``"sparse"`` (default): zero until the last step, then minus the final cost;
-    * ``"dense"``: potential-based shaping with the ``"hpwl"`` cost as potential ``phi`` (the
+    * ``"dense"`` (:data:`~placement_env.rewards.DEFAULT_SCHEDULE`, for the env and the agents
+      alike): potential-based shaping with the ``"hpwl"`` cost as potential ``phi`` (the
       normalised HPWL of the partial placement, unplaced macros, soft macros and standard cells
       excluded): step ``t`` pays ``phi(t-1) - phi(t)`` and the last step ``phi(T-1) - cost``, so
-      the return is still exactly ``-cost``; the expensive final cost is computed once.
+      the return is still exactly ``-cost``; the expensive final cost is computed once;
+    * ``"sparse"``: zero until the last step, then minus the final cost.
 
-    An early end adds ``dead_end_penalty`` (default ``DEAD_END_PENALTY``) ``x (unplaced macro area
-    / total macro area)`` to the cost (``info["penalty"]``); raise it where skipping small macros
-    would otherwise pay (the penalty must outweigh what their nets would add). In ``"proxy"`` and
-    ``"chip"`` modes the unplaced macros are then scored at the design's positions.
+    An early end adds ``dead_end_penalty x (unplaced macro area / total macro area) x
+    penalty_unit`` to the cost (``info["penalty"]``), where :attr:`penalty_unit` is the env's own
+    cost of the placement with every movable macro piled at the die centre (computed once, at the
+    first early end; 1 if that cost is not positive). The unit makes one ``dead_end_penalty``
+    mean the same on every design and reward; raise it where skipping small macros would
+    otherwise pay. In ``"proxy"`` and ``"chip"`` modes the unplaced macros are then scored at the
+    design's positions.
 
     ## Starting State
 
@@ -215,19 +226,21 @@ class MacroPlacementEnv(gym.Env):
     * ``grid``: ``(rows, cols)`` or an int for a square grid (default 128).
     * ``order``: ``"largest_first"`` (default), ``"index"`` or an explicit sequence of the
       movable hard-macro node indices.
-    * ``reward``: ``"hpwl"`` (default), ``"proxy"`` or ``"chip"``.
+    * ``reward``: ``"hpwl"`` (default), ``"proxy"``, ``"chip"``, or a reward object of
+      :mod:`placement_env.rewards` with its options: ``ProxyReward(schedule, soft_macros)``,
+      ``ChipReward(schedule, soft_macros, w_wl, w_wns, w_area, wire_model)``. ``soft_macros`` is
+      ``"force_directed"`` (default: soft macros placed by
+      :func:`~placement_env.soft_macros.place_soft_macros` from a pile at the canvas centre, seed
+      0) or ``"as_shipped"`` (the design's positions) in :meth:`final_placement`; the chip
+      weights default to 1.0, 1.0 and 0.5 (:data:`~placement_env.rewards.CHIP_WEIGHTS`) and the
+      wire model to :data:`netlists.wires.NANGATE45` (``placement_env/TPUv1-v0`` passes the
+      chip's own, ``accel.technology("28nm").wire_model()``).
     * ``render_mode``: ``None``, ``"rgb_array"`` (numpy, an ``(H, W, 3)`` uint8 picture) or
       ``"human"`` (matplotlib window).
-    * ``reward_schedule`` (keyword): ``"sparse"`` (default) or ``"dense"``, for ``"proxy"`` and
-      ``"chip"`` (ignored by ``"hpwl"``, which is always dense).
-    * ``soft_macros`` (keyword): ``"force_directed"`` (default: soft macros placed by
-      :func:`~placement_env.soft_macros.place_soft_macros` from a pile at the canvas centre, seed
-      0) or ``"as_shipped"`` (the design's positions) in :meth:`final_placement`.
-    * ``w_wl``, ``w_wns``, ``w_area`` (keywords, >= 0): weights of the ``"chip"`` cost, default
-      1.0, 1.0 and 0.5 (:data:`CHIP_WEIGHTS`).
-    * ``wire_model`` (keyword): the :class:`~netlists.wires.WireModel` of the ``"chip"``
-      timing, default :data:`netlists.wires.NANGATE45`; for the accel chips use
-      ``accel.technology("28nm").wire_model()`` (what ``placement_env/TPUv1-v0`` does).
+    * ``reward_schedule`` (keyword): ``"dense"`` or ``"sparse"`` with a reward name (``None``:
+      :data:`~placement_env.rewards.DEFAULT_SCHEDULE`, dense); see Rewards.
+    * ``viewer`` (keyword): the :class:`~placement_env.viewer.GridViewer` that draws
+      :meth:`render` (default ``GridViewer()``: 256 pixels, 30 frames per second).
     * ``graph_observation`` (keyword, default False): add the padded macro graph to the
       observation; ``max_edges`` (keyword) pads or truncates it to a fixed size, so that designs
       of one family share an observation space.
@@ -236,27 +249,34 @@ class MacroPlacementEnv(gym.Env):
       (:func:`~placement_env.incremental.snapped_position_mask`), and the macro goes to the legal
       centre nearest the cell centre -- abutting a neighbour or the die edge where the centre
       itself overlaps. Needed for dense floor plans such as TPUv1-v0, where no centre-snapped
-      grid packs the blocks. The ``"hpwl"`` reward then uses the exact HPWL increase at that
-      point (the wire mask observation stays at cell centres).
-    * ``ports`` (keyword, default True): ``False`` leaves the ports out of the env, so that
-      nets count only their macro (and fixed-block) pins: on designs without fixed blocks the
-      ``"hpwl"`` cost of a complete placement is then protocol MH's macro HPWL
-      (:func:`~placement_env.wirelength.macro_hpwl`) over ``hpwl_scale``.
+      grid packs the blocks. The wire mask and the ``"hpwl"`` reward both use the exact HPWL
+      increase at that point.
+    * ``ports`` (keyword, default True): ``False`` leaves the ports out of the env -- the wire
+      mask, the HPWL potential and the ``"hpwl"`` cost -- so that nets count only their macro
+      (and fixed-block) pins: on designs without fixed blocks the ``"hpwl"`` cost of a complete
+      placement is then protocol MH's macro HPWL (:func:`~placement_env.wirelength.macro_hpwl`)
+      over ``hpwl_scale``. The ``"proxy"`` and ``"chip"`` costs score the whole design, ports
+      included, so they refuse ``ports=False``.
     * ``lookahead`` (keyword, default False): keep only the cells after which every later macro
       still has a legal cell (:func:`~placement_env.incremental.lookahead_mask`; checked one
       macro at a time, so dead ends become rarer, not impossible). When no cell passes, all
-      legal cells stay allowed. Not combinable with ``snap``.
+      legal cells stay allowed and that step's ``info["lookahead_relaxed"]`` is True (it is
+      False otherwise). Not combinable with ``snap``.
 
     Raises at construction: :class:`netlists.UnknownDesignError` for an unknown name,
-    ``ValueError`` for an unknown ``reward``/``reward_schedule``/``soft_macros``/``order``/
-    ``render_mode``, a negative weight or penalty, ``snap`` with ``lookahead``, a ``"proxy"``
-    reward on a design without ``.plc`` settings, a ``"chip"`` reward on a design without timing
-    arcs, a design without movable hard macros, or a grid on which some macro has no legal cell
-    even on the starting canvas.
+    ``ValueError`` for an unknown ``reward``/``reward_schedule``/``soft_macros``/``render_mode``,
+    ``"sparse"`` with ``"hpwl"``, a negative weight or penalty, a ``"proxy"`` reward on a design
+    without ``.plc`` settings, a ``"chip"`` reward on a design without timing arcs, ``ports=False``
+    with ``"proxy"`` or ``"chip"``, and :class:`~placement_env.problem.ProblemError` (a
+    ``ValueError``) for an unknown ``order``, ``snap`` with ``lookahead``, a design without
+    movable hard macros, or a grid on which some macro has no legal cell even on the starting
+    canvas.
 
     ## Version History
 
-    * v0: initial version.
+    * v0: initial version (reward options moved into reward objects, dense the default schedule,
+      the wire mask measured at the snapped centre with ``snap``, the dead-end penalty in units of
+      :attr:`penalty_unit`, ``info["lookahead_relaxed"]``).
     """
 
     metadata = {"render_modes": ["rgb_array", "human"], "render_fps": 30}
@@ -266,113 +286,56 @@ class MacroPlacementEnv(gym.Env):
         netlist: str | Path | Design | Netlist = "n10",
         grid: int | Sequence[int] = 128,
         order: str | Sequence[int] = "largest_first",
-        reward: str = "hpwl",
+        reward: str | Reward = "hpwl",
         render_mode: str | None = None,
         *,
-        reward_schedule: str = "sparse",
-        soft_macros: str = "force_directed",
-        w_wl: float = CHIP_WEIGHTS["w_wl"],
-        w_wns: float = CHIP_WEIGHTS["w_wns"],
-        w_area: float = CHIP_WEIGHTS["w_area"],
-        wire_model: Any = None,
+        reward_schedule: str | None = None,
         graph_observation: bool = False,
         max_edges: int | None = None,
         dead_end_penalty: float = DEAD_END_PENALTY,
         lookahead: bool = False,
         snap: bool = False,
         ports: bool = True,
+        viewer: GridViewer | None = None,
     ) -> None:
-        if lookahead and snap:
-            raise ValueError(
-                "lookahead reasons about cell centres; it cannot be combined with snap=True"
-            )
         if not np.isfinite(dead_end_penalty) or dead_end_penalty < 0:
             raise ValueError(f"dead_end_penalty must be finite and >= 0, got {dead_end_penalty!r}")
-        self.dead_end_penalty = float(dead_end_penalty)
-        if reward not in REWARDS:
-            raise ValueError(f"unknown reward {reward!r}; choose one of {REWARDS}")
-        if reward_schedule not in SCHEDULES:
-            raise ValueError(
-                f"unknown reward_schedule {reward_schedule!r}; choose one of {SCHEDULES}"
-            )
-        if soft_macros not in SOFT_MACRO_MODES:
-            raise ValueError(
-                f"unknown soft_macros {soft_macros!r}; choose one of {SOFT_MACRO_MODES}"
-            )
-        for name, value in (("w_wl", w_wl), ("w_wns", w_wns), ("w_area", w_area)):
-            if not np.isfinite(value) or value < 0:
-                raise ValueError(f"{name} must be a finite weight >= 0, got {value!r}")
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(
                 f"unknown render_mode {render_mode!r}; choose None or one of "
                 f"{self.metadata['render_modes']}"
             )
+        self.reward = make_reward(reward, reward_schedule)
         self.design = load_design(netlist)
         self.netlist = self.design.netlist
-        if reward == "proxy" and self.design.plc is None:
+        self.reward.check(self.design)
+        if not ports and not self.reward.allows_no_ports:
             raise ValueError(
-                f"reward='proxy' needs Circuit Training .plc settings, which design "
-                f"{self.netlist.name!r} lacks; use reward='hpwl' or a design with a .plc file"
+                f"ports=False applies to the 'hpwl' cost only; the {self.reward.name!r} cost "
+                "scores the whole design, ports included"
             )
-        if reward == "chip" and self.netlist.timing is None:
-            raise ValueError(
-                f"reward='chip' needs timing arcs, which design {self.netlist.name!r} lacks "
-                "(netlist.timing is None); use reward='hpwl' or 'proxy', or a design with timing "
-                "arcs such as accel.build_chip(accel.TPU_V1)"
-            )
-        if wire_model is None:
-            from netlists.wires import NANGATE45
-
-            wire_model = NANGATE45
-        self.reward_mode = reward
-        self.reward_schedule = "dense" if reward == "hpwl" else reward_schedule
-        self.soft_macros = soft_macros
-        self.chip_weights = {"w_wl": float(w_wl), "w_wns": float(w_wns), "w_area": float(w_area)}
-        self.wire_model = wire_model
+        self.dead_end_penalty = float(dead_end_penalty)
         self.render_mode = render_mode
+        self.viewer = GridViewer(fps=self.metadata["render_fps"]) if viewer is None else viewer
         rows, cols = _grid_shape(grid)
-        nl = self.netlist
-        self.grid = Grid.over(nl.canvas, rows, cols)
-        self._xs, self._ys = self.grid.cell_centres()
-        self.macros = self._macro_order(order)
+        self.grid = Grid.over(self.netlist.canvas, rows, cols)
+        self.problem = MacroProblem(self.design, context="macros", order=order, ports=ports)
+        self.macros = self.problem.macros
+        self.decoder = Decoder(self.problem, self.grid, snap=snap, lookahead=lookahead)
+        self._check_grid_fits()
         n = len(self.macros)
 
-        # The env's starting placement: ports (unless ports=False) and fixed nodes as in the
-        # design, nothing else.
-        design_placement = self.design.placement
-        is_port = nl.node_kinds == int(NodeKind.PORT)
-        context = (nl.node_fixed | is_port) if ports else (nl.node_fixed & ~is_port)
-        keep = design_placement.placed & context
-        keep[self.macros] = False
-        self._start = Placement(design_placement.positions, design_placement.orientations, keep)
-        # The kernels run on the sub-netlist of the nodes the env ever places (macros, ports,
-        # fixed blocks): same HPWL, far fewer nodes for designs with standard cells.
-        self._keep = np.union1d(np.flatnonzero(keep), self.macros)
-        self._sub = nl.restricted_to(self._keep)
-        self._local = np.searchsorted(self._keep, self.macros)
-        self._sub_start = Placement(
-            self._start.positions[self._keep],
-            self._start.orientations[self._keep],
-            self._start.placed[self._keep],
-        )
+        nl, sub = self.netlist, self.problem.sub
         canvas = nl.canvas
         self._canvas_wh = np.array([canvas.width, canvas.height])
         self._canvas_xy = np.array([canvas.x_min, canvas.y_min])
-        sizes = nl.node_sizes[self.macros]
-        foot = self._start.footprints(nl, self.macros)
-        self._footprints = foot
-        self._areas = sizes[:, 0] * sizes[:, 1]
+        self._footprints = self.problem.start.footprints(sub, self.problem.local)
+        self._areas = self._footprints.prod(axis=1)
         self._total_area = float(self._areas.sum()) or 1.0
-        self.hpwl_scale = float(canvas.width + canvas.height) * max(
-            float(nl.net_weights.sum()), 1.0
-        )
+        self.hpwl_scale = hpwl_scale(nl)
         self._static_features = np.zeros((n, len(MACRO_FEATURES)), dtype=np.float32)
-        self._static_features[:, :2] = foot / self._canvas_wh
-        self.lookahead = bool(lookahead)
-        self.snap = bool(snap)
-        self._snapped: np.ndarray | None = None
-        self._check_grid_fits()
-        self._pending = self._pending_footprints() if self.lookahead else None
+        self._static_features[:, :2] = self._footprints / self._canvas_wh
+        self._penalty_unit: float | None = None
 
         self.action_space = spaces.Discrete(rows * cols)
         grid_box = spaces.Box(0.0, 1.0, shape=(rows, cols), dtype=np.float32)
@@ -399,91 +362,75 @@ class MacroPlacementEnv(gym.Env):
                 ),
             }
         )
-        self._start_density = density_map(
-            self._sub, self._sub_start, self.grid, kinds=(NodeKind.HARD_MACRO,)
-        )
-        self._start_hpwl = hpwl(self._sub, self._sub_start)
-        self._figure = None
+        start = self.problem.start
+        self._start_density = density_map(sub, start, self.grid, kinds=(NodeKind.HARD_MACRO,))
+        self._start_hpwl = hpwl(sub, start)
         self._reset_state()
 
     # -- construction helpers ----------------------------------------------------------------
 
-    def _macro_order(self, order: str | Sequence[int]) -> np.ndarray:
-        nl = self.netlist
-        movable = np.flatnonzero((nl.node_kinds == int(NodeKind.HARD_MACRO)) & ~nl.node_fixed)
-        if not len(movable):
-            raise ValueError(f"design {nl.name!r} has no movable hard macro to place")
-        if isinstance(order, str):
-            if order == "largest_first":
-                area = nl.node_sizes[movable].prod(axis=1)
-                return movable[np.argsort(-area, kind="stable")]
-            if order == "index":
-                return movable
-            raise ValueError(f"unknown order {order!r}; choose one of {ORDERS} or a sequence")
-        given = np.asarray(order, dtype=np.int64)
-        if given.ndim != 1 or sorted(given.tolist()) != movable.tolist():
-            raise ValueError(
-                "an explicit order must list every movable hard-macro node index exactly once "
-                f"({len(movable)} nodes)"
-            )
-        return given
-
     def _check_grid_fits(self) -> None:
-        for i, node in enumerate(self.macros):
-            local = int(self._local[i])
-            if self.snap:
-                fits = snapped_position_mask(self._sub, self._sub_start, local, self.grid)[0]
-            else:
-                fits = position_mask(self._sub, self._sub_start, local, self.grid)
-            if not fits.any():
-                w, h = self._footprints[i]
-                raise ValueError(
+        problem, decoder = self.problem, self.decoder
+        for i, node in enumerate(problem.local):
+            alone = Decoder(problem, self.grid, [node], snap=decoder.snap)
+            if not alone.legal.any():
+                w, h = problem.start.footprints(problem.sub, np.array([node]))[0]
+                raise ProblemError(
                     f"grid {self.grid.rows} x {self.grid.cols} has no legal cell for macro "
-                    f"{self.netlist.node_names[node]!r} ({w:g} x {h:g}) on the "
+                    f"{self.netlist.node_names[problem.macros[i]]!r} ({w:g} x {h:g}) on the "
                     f"{self.netlist.canvas.width:g} x {self.netlist.canvas.height:g} canvas "
                     "(no cell centre keeps it inside the die, clear of fixed macros); use a "
                     "finer grid"
                 )
 
-    def _pending_footprints(self) -> list[np.ndarray]:
-        """For each step, one sub-netlist node per distinct footprint among the later macros."""
-        pending: list[np.ndarray] = []
-        seen: dict[tuple[float, float], int] = {}
-        for i in range(len(self.macros) - 1, -1, -1):
-            pending.append(np.array(sorted(seen.values()), dtype=np.int64))
-            # Later macros are placed later: keep the earliest of each footprint.
-            seen[tuple(self._footprints[i])] = int(self._local[i])
-        return pending[::-1]
+    # -- options, read back --------------------------------------------------------------------
+
+    @property
+    def reward_mode(self) -> str:
+        """The reward's name: ``"hpwl"``, ``"proxy"`` or ``"chip"``."""
+        return self.reward.name
+
+    @property
+    def reward_schedule(self) -> str:
+        """``"dense"`` or ``"sparse"`` (``"hpwl"`` is always dense)."""
+        return self.reward.schedule
+
+    @property
+    def snap(self) -> bool:
+        return self.decoder.snap
+
+    @property
+    def lookahead(self) -> bool:
+        return self.decoder.lookahead
+
+    @property
+    def penalty_unit(self) -> float:
+        """The env's cost of every movable macro piled at the die centre (1 if not positive):
+        the unit of ``dead_end_penalty``. Computed on first use."""
+        if self._penalty_unit is None:
+            problem = self.problem
+            pile = problem.start.with_positions(
+                problem.local, np.tile(problem.centre, (len(problem.local), 1))
+            )
+            cost, _ = self.reward.score(problem, pile)
+            self._penalty_unit = float(cost) if cost > 0 else 1.0
+        return self._penalty_unit
 
     # -- state -------------------------------------------------------------------------------
 
     def _reset_state(self) -> None:
-        self._placement = self._sub_start
-        self._step = 0
+        self.decoder.reset()
         self._done = False
         self._hpwl = self._start_hpwl
         self._charged = 0.0
         self._density = self._start_density.copy()
         self._features = self._static_features.copy()
-        self._last_info: dict[str, Any] = {}
         self._final: tuple[int, Placement] | None = None
-        self._compute_masks()
 
-    def _compute_masks(self) -> None:
-        node = int(self._local[self._step])
-        if self.snap:
-            self._pmask, self._snapped = snapped_position_mask(
-                self._sub, self._placement, node, self.grid
-            )
-        else:
-            self._pmask = position_mask(self._sub, self._placement, node, self.grid)
-        if self._pending is not None and len(self._pending[self._step]):
-            safe = lookahead_mask(
-                self._sub, self._placement, node, self.grid, self._pending[self._step], self._pmask
-            )
-            if safe.any():  # else no cell keeps every later macro placeable: allow them all
-                self._pmask = safe
-        self._wmask = wire_mask(self._sub, self._placement, node, self.grid)
+    @property
+    def sub_placement(self) -> Placement:
+        """The decode's placement of :attr:`problem`'s sub-netlist (macros and context)."""
+        return self.decoder.placement
 
     def action_masks(self) -> np.ndarray:
         """(rows * cols,) np.bool_: the legal cells for the current macro.
@@ -494,12 +441,12 @@ class MacroPlacementEnv(gym.Env):
         """
         if self._done:
             return np.ones(self.grid.num_cells, dtype=np.bool_)
-        return self._pmask.reshape(-1).copy()
+        return self.decoder.legal.reshape(-1).copy()
 
     @property
     def current_macro(self) -> int | None:
         """Node index of the macro to place next, or None once the episode has ended."""
-        return None if self._done else int(self.macros[self._step])
+        return None if self._done else int(self.macros[self.decoder.step])
 
     # -- observation -------------------------------------------------------------------------
 
@@ -510,14 +457,14 @@ class MacroPlacementEnv(gym.Env):
             wmask = np.zeros((rows, cols), dtype=np.float32)
             current = np.zeros(len(CURRENT_FEATURES), dtype=np.float32)
         else:
-            pmask = self._pmask.astype(np.float32)
-            w = self._wmask
+            pmask = self.decoder.legal.astype(np.float32)
+            w = self.decoder.wire_increase
             low, high = w.min(), w.max()
             if high > low:
                 wmask = ((w - low) / (high - low)).astype(np.float32)
             else:
                 wmask = np.zeros((rows, cols), dtype=np.float32)
-            i = self._step
+            i = self.decoder.step
             current = np.array(
                 [
                     *self._static_features[i, :2],
@@ -546,7 +493,14 @@ class MacroPlacementEnv(gym.Env):
         self._reset_state()
         if self.render_mode == "human":
             self.render()
-        return self._observation(), {"invalid_action": False, "dead_end": False}
+        return self._observation(), self._step_info()
+
+    def _step_info(self) -> dict[str, Any]:
+        return {
+            "invalid_action": False,
+            "dead_end": False,
+            "lookahead_relaxed": self.decoder.lookahead_relaxed,
+        }
 
     def step(
         self, action: int | np.integer
@@ -555,20 +509,14 @@ class MacroPlacementEnv(gym.Env):
         if self._done:
             raise RuntimeError("the episode has ended; call reset() before step()")
         cell = int(action)
-        info: dict[str, Any] = {"invalid_action": False, "dead_end": False}
-        if not 0 <= cell < self.grid.num_cells or not self._pmask.flat[cell]:
+        decoder = self.decoder
+        if not 0 <= cell < self.grid.num_cells or not decoder.legal.flat[cell]:
+            info = self._step_info()
             info["invalid_action"] = True
             return self._finish(info)
-        row, col = divmod(cell, self.grid.cols)
-        i = self._step
-        node = int(self._local[i])
-        if self.snap:  # the legal centre nearest the cell's, and its exact HPWL increase
-            centre = self._snapped[row, col].copy()
-            self._hpwl += hpwl_delta(self._sub, self._placement, [node], centre[None, :])
-        else:
-            centre = np.array([self._xs[col], self._ys[row]])
-            self._hpwl += float(self._wmask[row, col])
-        self._placement = self._placement.with_positions([node], centre[None, :])
+        i = decoder.step
+        self._hpwl += float(decoder.wire_increase.flat[cell])
+        centre = decoder.place(cell)
         half = self._footprints[i] / 2
         self._density += (
             spread_rectangles(
@@ -578,11 +526,10 @@ class MacroPlacementEnv(gym.Env):
         )
         self._features[i, 2] = 1.0
         self._features[i, 3:5] = np.clip((centre - self._canvas_xy) / self._canvas_wh, 0.0, 1.0)
-        self._step += 1
-        if self._step == len(self.macros):
+        info = self._step_info()
+        if decoder.done:
             return self._finish(info)
-        self._compute_masks()
-        if not self._pmask.any():
+        if not decoder.legal.any():
             info["dead_end"] = True
             return self._finish(info)
         reward = 0.0
@@ -598,169 +545,56 @@ class MacroPlacementEnv(gym.Env):
         self, info: dict[str, Any]
     ) -> tuple[dict[str, np.ndarray], float, bool, bool, dict[str, Any]]:
         self._done = True
-        unplaced = float(self._areas[self._step :].sum()) / self._total_area
-        penalty = self.dead_end_penalty * unplaced
-        exact = hpwl(self._sub, self._placement)
+        placed = self.decoder.step
+        unplaced = float(self._areas[placed:].sum()) / self._total_area
+        penalty = self.dead_end_penalty * unplaced * self.penalty_unit if unplaced else 0.0
+        exact = hpwl(self.problem.sub, self.sub_placement)
         info.update(
             hpwl=exact,
             hpwl_cost=exact / self.hpwl_scale,
             penalty=penalty,
             unplaced_area_fraction=unplaced,
-            n_placed=self._step,
+            n_placed=placed,
         )
-        self._final = None
-        if self.reward_mode == "proxy":
-            from placement_env.proxy_cost import proxy_cost
-
-            parts = proxy_cost(self.netlist, self.final_placement(), self.design.plc)
-            info.update(
-                proxy=parts.proxy,
-                proxy_wirelength=parts.wirelength,
-                proxy_density=parts.density,
-                proxy_congestion=parts.congestion,
-            )
-            cost = parts.proxy + penalty
-        elif self.reward_mode == "chip":
-            parts = self.chip_cost(self.final_placement())
-            info.update(parts)
-            cost = parts["chip"] + penalty
-        else:
-            cost = exact / self.hpwl_scale + penalty
-        info["cost"] = cost
-        reward = self._charged - cost
-        self._charged = cost
-        self._last_info = info
+        final = self.final_placement() if self.reward.needs_final else None
+        cost, parts = self.reward.score(self.problem, self.sub_placement, final)
+        info.update(parts)
+        info["cost"] = cost + penalty
+        reward = self._charged - info["cost"]
+        self._charged = info["cost"]
         if self.render_mode == "human":
             self.render()
         return self._observation(), float(reward), True, False, info
 
     def final_placement(self) -> Placement:
-        """The design's placement with the hard macros where the agent put them.
-
-        Standard cells and macros not placed (early end) keep the design's positions. Movable
-        soft macros keep them too with ``soft_macros="as_shipped"``; with ``"force_directed"``
-        (default) they start piled at the canvas centre and are placed around the hard macros
-        by :func:`~placement_env.soft_macros.place_soft_macros` (seed 0, so the result depends on
-        the hard macros only). This is what the ``"proxy"`` and ``"chip"`` rewards score.
-        """
-        key = self._step
-        if self._final is not None and self._final[0] == key:
-            return self._final[1]
-        done = slice(0, self._step)
-        result = self.design.placement
-        if self._step:
-            result = result.with_positions(
-                self.macros[done], self._placement.positions[self._local[done]]
-            )
-        nl = self.netlist
-        soft = np.flatnonzero((nl.node_kinds == int(NodeKind.SOFT_MACRO)) & ~nl.node_fixed)
-        if self.soft_macros == "force_directed" and len(soft):
-            from placement_env.soft_macros import place_soft_macros
-
-            canvas = nl.canvas
-            centre = [canvas.x_min + canvas.width / 2, canvas.y_min + canvas.height / 2]
-            start = result.with_positions(soft, np.tile(centre, (len(soft), 1)))
-            result = place_soft_macros(nl, start, rng=0)
-        self._final = (key, result)
-        return result
-
-    def chip_cost(self, placement: Placement) -> dict[str, float]:
-        """The ``"chip"`` cost of ``placement`` and its parts (see the class docstring)."""
-        from placement_env.timing import analyse_timing
-
-        nl = self.netlist
-        report = analyse_timing(nl, placement, self.wire_model)
-        wl = hpwl(nl, placement) / self.hpwl_scale
-        wns = -report.wns_ns / report.period_ns
-        hard = np.flatnonzero(placement.placed & (nl.node_kinds == int(NodeKind.HARD_MACRO)))
-        area = 0.0
-        if len(hard):
-            half = placement.footprints(nl, hard) / 2
-            low = (placement.positions[hard] - half).min(axis=0)
-            high = (placement.positions[hard] + half).max(axis=0)
-            area = float(np.prod(high - low)) / float(nl.canvas.width * nl.canvas.height)
-        w = self.chip_weights
-        return {
-            "chip": w["w_wl"] * wl + w["w_wns"] * wns + w["w_area"] * area,
-            "chip_wirelength": wl,
-            "chip_wns_ns": report.wns_ns,
-            "chip_wns": wns,
-            "chip_area": area,
-            "chip_fmax_mhz": report.fmax_mhz,
-        }
+        """The design's placement with the hard macros where the agent put them: what the
+        ``"proxy"`` and ``"chip"`` rewards score
+        (:meth:`~placement_env.problem.MacroProblem.final_placement`, with the reward's
+        ``soft_macros`` mode; ``"force_directed"`` for ``"hpwl"``). Cached per step."""
+        key = self.decoder.step
+        if self._final is None or self._final[0] != key:
+            mode = getattr(self.reward, "soft_macros", "force_directed")
+            self._final = (key, self.problem.final_placement(self.sub_placement, mode))
+        return self._final[1]
 
     @property
     def placement(self) -> Placement:
         """The env's placement of the whole netlist: placed macros, ports and fixed blocks only."""
-        done = slice(0, self._step)
-        if not self._step:
-            return self._start
-        return self._start.with_positions(
-            self.macros[done], self._placement.positions[self._local[done]]
-        )
+        return self.problem.placement_of(self.sub_placement)
 
     # -- rendering ---------------------------------------------------------------------------
 
-    def _picture(self, pixels: int = 256) -> np.ndarray:
-        """(H, W, 3) uint8 picture: legal cells, fixed blocks, placed macros and ports."""
-        nl = self._sub
-        scale = pixels / max(self._canvas_wh)
-        height = max(int(round(self._canvas_wh[1] * scale)), 1)
-        width = max(int(round(self._canvas_wh[0] * scale)), 1)
-        image = np.empty((height, width, 3), dtype=np.uint8)
-        image[:] = _COLOURS["background"]
-        if not self._done:
-            rows = np.minimum(
-                (np.arange(height)[::-1] + 0.5) * self.grid.rows // height, self.grid.rows - 1
-            ).astype(np.int64)
-            cols = np.minimum(
-                (np.arange(width) + 0.5) * self.grid.cols // width, self.grid.cols - 1
-            ).astype(np.int64)
-            image[self._pmask[rows[:, None], cols[None, :]]] = _COLOURS["legal"]
-        placement = self._placement
-        blocks = np.flatnonzero(placement.placed & (nl.node_kinds != int(NodeKind.PORT)))
-        is_macro = np.isin(blocks, self._local)
-        foot = placement.footprints(nl, blocks)
-        low = (placement.positions[blocks] - foot / 2 - self._canvas_xy) * scale
-        high = (placement.positions[blocks] + foot / 2 - self._canvas_xy) * scale
-        for (x0, y0), (x1, y1), macro in zip(low, high, is_macro, strict=True):
-            c0, c1 = int(max(np.floor(x0), 0)), int(min(np.ceil(x1), width))
-            r0, r1 = int(max(height - np.ceil(y1), 0)), int(min(height - np.floor(y0), height))
-            if c1 > c0 and r1 > r0:
-                image[r0:r1, c0:c1] = _COLOURS["macro" if macro else "fixed"]
-                if macro and r1 - r0 > 2 and c1 - c0 > 2:  # outline so abutting macros show
-                    image[r0, c0:c1] = image[r1 - 1, c0:c1] = 255
-                    image[r0:r1, c0] = image[r0:r1, c1 - 1] = 255
-        ports = np.flatnonzero(placement.placed & (nl.node_kinds == int(NodeKind.PORT)))
-        if len(ports):
-            xy = (placement.positions[ports] - self._canvas_xy) * scale
-            px = np.clip(xy[:, 0].astype(np.int64), 0, width - 1)
-            py = np.clip(height - 1 - xy[:, 1].astype(np.int64), 0, height - 1)
-            image[py, px] = _COLOURS["port"]
-        return image
-
     def render(self) -> np.ndarray | None:
         """``"rgb_array"``: the picture; ``"human"``: draws it with matplotlib; else None."""
+        if self.render_mode is None:
+            return None
+        legal = None if self._done else self.decoder.legal
+        image = self.viewer.picture(self.problem, self.grid, self.sub_placement, legal)
         if self.render_mode == "rgb_array":
-            return self._picture()
-        if self.render_mode == "human":
-            import matplotlib.pyplot as plt
-
-            if self._figure is None:
-                plt.ion()
-                self._figure = plt.figure(f"MacroPlacement: {self.netlist.name}")
-                self._axes_image = self._figure.gca().imshow(self._picture())
-                self._figure.gca().set_axis_off()
-            else:
-                self._axes_image.set_data(self._picture())
-            self._figure.canvas.draw_idle()
-            plt.pause(1.0 / self.metadata["render_fps"])
+            return image
+        self.viewer.show(image, f"MacroPlacement: {self.netlist.name}")
         return None
 
     def close(self) -> None:
         """Closes the matplotlib window, if any."""
-        if self._figure is not None:
-            import matplotlib.pyplot as plt
-
-            plt.close(self._figure)
-            self._figure = None
+        self.viewer.close()

@@ -53,12 +53,13 @@ def wire_mask(
     node: int,
     grid: Grid,
     orientation: Orientation | int | None = None,
+    centres: np.ndarray | None = None,
 ) -> np.ndarray:
     """(rows, cols) weighted HPWL increase (microns) if ``node`` is placed at each cell centre.
 
     Only pins of placed nodes count (as in :func:`~placement_env.wirelength.hpwl`); the node
     itself is treated as unplaced. Separable in x and y and vectorised over the node's nets:
-    O(nets of the node x (rows + cols)).
+    O(nets of the node x (rows + cols)), or O(nets x cells) with ``centres``.
 
     Args:
         netlist: The design.
@@ -66,10 +67,15 @@ def wire_mask(
         node: The node about to be placed.
         grid: The action grid.
         orientation: Orientation to place it in (default: its current one).
+        centres: (rows, cols, 2) where the node would go for each cell (microns), e.g. the
+            snapped centres of :func:`snapped_position_mask`; default the cell centres.
     """
     placement.check_matches(netlist)
     arrays = netlist.arrays
-    xs, ys = grid.cell_centres()
+    if centres is None:
+        xs, ys = grid.cell_centres()
+    else:
+        xs, ys = centres[..., 0].ravel(), centres[..., 1].ravel()
     orient = int(placement.orientations[node] if orientation is None else orientation)
     nets = arrays.node_nets[arrays.node_net_starts[node] : arrays.node_net_starts[node + 1]]
     if not len(nets):
@@ -93,6 +99,8 @@ def wire_mask(
     grow_y = _axis_increase(
         ys, pin_low[live, 1], pin_high[live, 1], low[live, 1], high[live, 1], alone
     )
+    if centres is not None:
+        return (weights @ grow_y + weights @ grow_x).reshape(grid.rows, grid.cols)
     return (weights @ grow_y)[:, None] + (weights @ grow_x)[None, :]
 
 

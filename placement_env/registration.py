@@ -1,11 +1,12 @@
 """Gymnasium ids of the placement environments, registered on ``import placement_env``.
 
 * ``placement_env/MacroPlacement-v0`` -- :class:`placement_env.env.MacroPlacementEnv`; pass
-  ``netlist=``, ``grid=``, ``order=``, ``reward=``, ``render_mode=`` and the keyword options
-  (``reward_schedule=``, ``soft_macros=``, ``w_wl=``, ``w_wns=``, ``w_area=``, ``wire_model=``).
+  ``netlist=``, ``grid=``, ``order=``, ``reward=`` (a name or a reward object of
+  :mod:`placement_env.rewards`), ``render_mode=`` and the keyword options (``reward_schedule=``,
+  ``snap=``, ``lookahead=``, ``ports=``, ``dead_end_penalty=``, ``graph_observation=``, ...).
 * ``placement_env/TPUv1-v0`` -- the TPUv1-like chip of :mod:`accel`
   (``accel.build_chip(accel.TPU_V1)``: 8 movable macros, fixed I/O) on a 128 x 128 grid with the
-  ``"chip"`` reward (sparse) and the wire model of its process (28 nm,
+  ``"chip"`` reward (dense) and the wire model of its process (28 nm,
   ``accel.technology("28nm").wire_model()``); the chip's ``tiles=`` and ``utilisation=`` (see
   :func:`accel.build_chip`) and every env argument can be overridden as keyword arguments of
   ``gymnasium.make``.
@@ -30,20 +31,25 @@ ICCAD04_DESIGNS = tuple(f"ibm{i:02d}" for i in range(1, 15) if i != 5)
 
 
 def make_tpu(
-    preset: str = "tpu_v1", tiles: int = 1, utilisation: float | None = None, **kwargs: Any
+    preset: str = "tpu_v1",
+    tiles: int = 1,
+    utilisation: float | None = None,
+    reward: Any = "chip",
+    reward_schedule: str | None = None,
+    **kwargs: Any,
 ) -> Any:  # MacroPlacementEnv; annotated loosely to keep this module light
     """A ``TPUv*-v0`` env: ``accel.build_chip(accel.preset(preset), tiles, utilisation)`` placed
-    with the ``"chip"`` reward, a 128 x 128 grid and the wire model of the chip's process unless
-    ``kwargs`` say otherwise."""
+    on a 128 x 128 grid (unless ``kwargs`` say otherwise) with ``reward`` (default ``"chip"``,
+    timed with the wire model of the chip's process when the reward names no other)."""
     import accel
     from placement_env.env import MacroPlacementEnv
+    from placement_env.rewards import make_reward
 
     params = accel.preset(preset)
     design = accel.build_chip(params, tiles=tiles, utilisation=utilisation)
     kwargs.setdefault("grid", 128)
-    kwargs.setdefault("reward", "chip")
-    kwargs.setdefault("wire_model", params.technology.wire_model())
-    return MacroPlacementEnv(netlist=design, **kwargs)
+    reward = make_reward(reward, reward_schedule, wire_model=params.technology.wire_model())
+    return MacroPlacementEnv(netlist=design, reward=reward, **kwargs)
 
 
 #: id (without namespace) -> (entry point, default kwargs)

@@ -5,7 +5,7 @@ picks parts, so that two parts can run as two processes:
 
 * ``tpu``: ``TPUv1-v0`` (the TPUv1-like chip) with the ``"hpwl"`` cost on a 16 x 16 grid with
   ``snap=True`` (a macro may sit anywhere in its cell, abutting its neighbours: the die is 79 %
-  full and no centre-snapped grid packs it) and ``dead_end_penalty=50``. PPO for ``--minutes``
+  full and no centre-snapped grid packs it) and ``dead_end_penalty=300``. PPO for ``--minutes``
   per seed, decoded by the ``"ppo"`` placer (greedy rollout alone, and best of it and
   ``--samples`` sampled ones), against the registry's random and greedy placers and the env's
   own random / greedy policies, all scored with the env's HPWL cost.
@@ -51,7 +51,7 @@ from agents.rl_env import EnvOptions, make_raw_env, placement_cost
 from placement_env.wirelength import macro_hpwl
 
 STEPS = 10**7  # the wall-clock limit ends every run
-TPU_ENV = {"snap": True, "dead_end_penalty": 50}
+TPU_ENV = {"snap": True, "dead_end_penalty": 300}
 TPU_GRID = 16
 IBM_GRID = 64
 IBM_ENV = {"ports": False}  # the env's HPWL is then exactly protocol MH's macro HPWL

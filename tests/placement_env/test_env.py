@@ -17,6 +17,7 @@ from netlists.netlist import Net, Node, Pin
 from netlists.types import Canvas
 from placement_env.env import MacroPlacementEnv
 from placement_env.legality import check_legality
+from placement_env.rewards import ChipReward, ProxyReward
 from placement_env.wirelength import hpwl
 
 ENV_ID = "placement_env/MacroPlacement-v0"
@@ -123,7 +124,7 @@ def test_proxy_reward__sparse_and_return_is_minus_proxy():
     from placement_env.proxy_cost import proxy_cost
 
     design = netlists.load("ct_sample_clustered")
-    env = MacroPlacementEnv(netlist=design, grid=32, reward="proxy")
+    env = MacroPlacementEnv(netlist=design, grid=32, reward="proxy", reward_schedule="sparse")
     rng = np.random.default_rng(0)
     env.reset(seed=0)
     rewards, done, info = [], False, {}
@@ -146,7 +147,7 @@ def test_proxy_reward__dense_schedule_and_soft_macro_modes():
     finals = {}
     for mode in ("force_directed", "as_shipped"):
         env = MacroPlacementEnv(
-            netlist=design, grid=32, reward="proxy", reward_schedule="dense", soft_macros=mode
+            netlist=design, grid=32, reward=ProxyReward(schedule="dense", soft_macros=mode)
         )
         rng = np.random.default_rng(0)
         env.reset(seed=0)
@@ -183,9 +184,7 @@ def test_chip_reward__return_is_minus_cost(schedule, utilisation):
     env = MacroPlacementEnv(
         netlist=_tpu(utilisation),
         grid=64,
-        reward="chip",
-        reward_schedule=schedule,
-        wire_model=_wire_28nm(),
+        reward=ChipReward(schedule=schedule, wire_model=_wire_28nm()),
     )
     for seed in range(3):
         rng = np.random.default_rng(seed)
@@ -198,9 +197,9 @@ def test_chip_reward__return_is_minus_cost(schedule, utilisation):
             assert all(r == 0.0 for r in rewards[:-1])
         assert sum(rewards) == pytest.approx(-info["cost"], rel=1e-9, abs=1e-12)
         assert info["cost"] == pytest.approx(info["chip"] + info["penalty"])
-        w = env.chip_weights
-        parts = w["w_wl"] * info["chip_wirelength"] + w["w_wns"] * info["chip_wns"]
-        assert info["chip"] == pytest.approx(parts + w["w_area"] * info["chip_area"])
+        w = env.reward
+        parts = w.w_wl * info["chip_wirelength"] + w.w_wns * info["chip_wns"]
+        assert info["chip"] == pytest.approx(parts + w.w_area * info["chip_area"])
         report = analyse_timing(env.netlist, env.final_placement(), _wire_28nm())
         assert info["chip_wns_ns"] == pytest.approx(report.wns_ns)
         assert info["chip_wns"] >= 0 and 0 <= info["chip_area"] <= 1 + 1e-9
@@ -208,7 +207,7 @@ def test_chip_reward__return_is_minus_cost(schedule, utilisation):
 
 
 def test_chip_reward__weights_change_the_cost():
-    env = MacroPlacementEnv(netlist=_tpu(0.5), grid=32, reward="chip", w_wl=0.0, w_area=0.0)
+    env = MacroPlacementEnv(netlist=_tpu(0.5), grid=32, reward=ChipReward(w_wl=0.0, w_area=0.0))
     _, info, _ = rollout(env, 0)
     assert info["chip"] == pytest.approx(info["chip_wns"])
 
@@ -343,8 +342,7 @@ def test_grid_too_coarse_for_largest_macro__raises_value_error():
         ({"grid": (4, 4, 4)}, "grid"),
         ({"reward": "chip"}, "timing arcs"),
         ({"reward_schedule": "bogus"}, "unknown reward_schedule"),
-        ({"soft_macros": "bogus"}, "unknown soft_macros"),
-        ({"w_wns": -1.0}, "w_wns"),
+        ({"reward": "hpwl", "reward_schedule": "sparse"}, "always dense"),
         ({"dead_end_penalty": -1.0}, "dead_end_penalty"),
         ({"snap": True, "lookahead": True}, "lookahead"),
     ],
@@ -372,7 +370,7 @@ def test_tpu_v1_id__chip_reward_and_checkers_pass():
 
     env = gym.make("placement_env/TPUv1-v0")
     assert env.unwrapped.reward_mode == "chip" and env.unwrapped.grid.rows == 128
-    assert env.unwrapped.wire_model.name == "accel_28nm"
+    assert env.unwrapped.reward.wire_model.name == "accel_28nm"
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         check_env(env.unwrapped, skip_render_check=True)
@@ -392,7 +390,9 @@ def test_training_chip_ids__their_preset_and_16nm_wires(env_id, macros):
     preset = accel.preset(f"tpu_v{env_id[4]}")
     assert len(env.macros) == macros
     assert env.netlist.canvas == accel.build_chip(preset).netlist.canvas
-    assert env.wire_model.name == "accel_16nm" and env.reward_mode == "hpwl"
+    assert env.reward_mode == "hpwl"
+    chip = gym.make(f"placement_env/{env_id}", grid=16, snap=True).unwrapped
+    assert chip.reward.wire_model.name == "accel_16nm" and chip.reward_mode == "chip"
     total, info, _ = rollout(env, 0)
     assert info["n_placed"] == macros and total == pytest.approx(-info["cost"])
 
@@ -592,8 +592,8 @@ def test_ports_false__complete_episode_cost_is_protocol_mh():
 
     env = MacroPlacementEnv(netlist="ibm01", grid=64, ports=False)  # no dead ends at 64
     with_ports = MacroPlacementEnv(netlist="ibm01", grid=64)
-    assert not (env._sub.node_kinds == int(NodeKind.PORT)).any()
-    assert (with_ports._sub.node_kinds == int(NodeKind.PORT)).any()
+    assert not (env.problem.sub.node_kinds == int(NodeKind.PORT)).any()
+    assert (with_ports.problem.sub.node_kinds == int(NodeKind.PORT)).any()
     total, info, _ = rollout(env, 0)
     assert not info["dead_end"]
     full = env.design.placement.with_positions(env.macros, env.placement.positions[env.macros])

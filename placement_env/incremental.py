@@ -349,13 +349,10 @@ def _nets_hpwl(netlist: Netlist, placement: Placement, nets: np.ndarray) -> np.n
     arrays = netlist.arrays
     entries = _net_entries(netlist, nets)
     keep = placement.placed[arrays.entry_node[entries]]
-    group = np.repeat(np.arange(len(nets)), np.diff(netlist.net_starts)[nets])[keep]
-    xy = _entry_xy(netlist, placement, entries[keep])
-    low = np.full((len(nets), 2), np.inf)
-    high = np.full((len(nets), 2), -np.inf)
-    np.minimum.at(low, group, xy)
-    np.maximum.at(high, group, xy)
-    counts = np.bincount(group, minlength=len(nets))
+    group = np.repeat(np.arange(len(nets)), np.diff(netlist.net_starts)[nets])
+    low, high, counts = segment_bounds(
+        _entry_xy(netlist, placement, entries), keep, group, len(nets)
+    )
     return np.where(counts >= 2, (high - low).sum(axis=1), 0.0)
 
 

@@ -27,23 +27,29 @@ def _overlaps(low: np.ndarray, high: np.ndarray, edges: np.ndarray) -> np.ndarra
 
 
 def spread_rectangles(
-    grid: Grid, low: np.ndarray, high: np.ndarray, values: np.ndarray
+    grid: Grid, low: np.ndarray, high: np.ndarray, values: np.ndarray | None = None
 ) -> np.ndarray:
     """(rows, cols) sum over rectangles of ``value x (overlap area with the bin)``.
+
+    The one box-spreading kernel of the project: density maps, RUDY, the Circuit Training
+    density cost and the soft-macro spreading all use it. Parts of a rectangle outside the grid
+    are dropped.
 
     Args:
         grid: The bins.
         low: (n, 2) lower-left corners (microns).
         high: (n, 2) upper-right corners (microns).
-        values: (n,) value per unit area of each rectangle.
+        values: (n,) value per unit area of each rectangle; default 1 (covered area).
     """
     result = np.zeros((grid.rows, grid.cols))
     x_edges, y_edges = grid.x_edges(), grid.y_edges()
-    for start in range(0, len(values), _CHUNK):
+    for start in range(0, len(low), _CHUNK):
         part = slice(start, start + _CHUNK)
         ox = _overlaps(low[part, 0], high[part, 0], x_edges)
         oy = _overlaps(low[part, 1], high[part, 1], y_edges)
-        result += (oy * values[part, None]).T @ ox
+        if values is not None:
+            oy *= values[part, None]
+        result += oy.T @ ox
     return result
 
 
@@ -52,18 +58,29 @@ def density_map(
     placement: Placement,
     grid: Grid,
     kinds: tuple[NodeKind, ...] = (NodeKind.HARD_MACRO, NodeKind.SOFT_MACRO, NodeKind.STD_CELL),
+    *,
+    nodes: np.ndarray | None = None,
 ) -> np.ndarray:
     """(rows, cols) fraction of each bin's area covered by placed blocks of ``kinds``.
 
     Overlapping blocks add up, so a value above 1 means over-subscription; parts of blocks outside
     the canvas are not counted.
+
+    Args:
+        netlist: The design.
+        placement: Where its nodes are (oriented footprints).
+        grid: The bins.
+        kinds: Node kinds counted (placed nodes only).
+        nodes: Instead of ``kinds``, the node indices to count, placed or not (Circuit Training's
+            density counts every macro at its position).
     """
     placement.check_matches(netlist)
-    chosen = placement.placed & np.isin(netlist.node_kinds, [int(k) for k in kinds])
-    half = placement.footprints(netlist)[chosen] / 2
-    centres = placement.positions[chosen]
-    covered = spread_rectangles(grid, centres - half, centres + half, np.ones(len(centres)))
-    return covered / (grid.cell_width * grid.cell_height)
+    if nodes is None:
+        chosen = placement.placed & np.isin(netlist.node_kinds, [int(k) for k in kinds])
+        nodes = np.flatnonzero(chosen)
+    half = placement.footprints(netlist, nodes) / 2
+    centres = placement.positions[nodes]
+    return spread_rectangles(grid, centres - half, centres + half) / grid.cell_area
 
 
 def rudy_map(netlist: Netlist, placement: Placement, grid: Grid) -> np.ndarray:
@@ -86,17 +103,36 @@ def rudy_map(netlist: Netlist, placement: Placement, grid: Grid) -> np.ndarray:
     size = np.maximum(high - low, pitch)
     low, high = centre - size / 2, centre + size / 2
     demand = netlist.net_weights[routed] * size.sum(axis=1) / size.prod(axis=1)
-    return spread_rectangles(grid, low, high, demand) / (grid.cell_width * grid.cell_height)
+    return spread_rectangles(grid, low, high, demand) / grid.cell_area
+
+
+def top_mean(values: np.ndarray, count: int) -> float:
+    """Sum of the ``count`` largest entries divided by ``count`` (the one top-k mean).
+
+    O(n) with :func:`numpy.partition`; ``count`` at least the number of entries means the sum of
+    all of them over ``count`` (as Circuit Training's density and congestion costs do).
+
+    Raises:
+        ValueError: ``count`` < 1.
+    """
+    if count < 1:
+        raise ValueError(f"top_mean needs count >= 1, got {count}")
+    flat = np.asarray(values, dtype=np.float64).ravel()
+    if count >= flat.size:
+        return float(flat.sum()) / count
+    return float(np.partition(flat, flat.size - count)[flat.size - count :].sum()) / count
 
 
 def top_fraction_mean(values: np.ndarray, fraction: float) -> float:
-    """Mean of the largest ``fraction`` of the entries (at least one entry).
+    """Mean of the largest ``fraction`` of the entries: :func:`top_mean` of
+    ``max(1, floor(n x fraction))`` entries.
 
     Raises:
-        ValueError: ``fraction`` is not in (0, 1].
+        ValueError: ``fraction`` is not in (0, 1], or ``values`` is empty.
     """
     if not 0.0 < fraction <= 1.0:
         raise ValueError(f"fraction must be in (0, 1], got {fraction}")
-    flat = np.sort(np.asarray(values, dtype=np.float64).ravel())[::-1]
-    count = max(1, int(np.floor(len(flat) * fraction)))
-    return float(flat[:count].mean())
+    size = np.size(values)
+    if not size:
+        raise ValueError("top_fraction_mean of an empty array")
+    return top_mean(values, max(1, int(np.floor(size * fraction))))

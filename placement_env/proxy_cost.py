@@ -64,6 +64,8 @@ from netlists.netlist import Netlist
 from netlists.placement import Placement
 from netlists.types import ORIENTATION_MATRICES, NodeKind, PlcSettings
 from placement_env.grid import Grid
+from placement_env.maps import density_map as block_density_map
+from placement_env.maps import spread_rectangles, top_mean
 
 __all__ = [
     "DEFAULT_WEIGHTS",
@@ -357,13 +359,6 @@ def wirelength_cost(
 # -- density --------------------------------------------------------------------------------------
 
 
-def _top_mean(values: np.ndarray, count: int) -> float:
-    """Sum of the ``count`` largest values divided by ``count`` (``count`` >= 1)."""
-    if count >= values.size:
-        return float(values.sum()) / count
-    return float(np.partition(values, values.size - count)[values.size - count :].sum()) / count
-
-
 def density_map(netlist: Netlist, placement: Placement, settings: PlcSettings) -> np.ndarray:
     """Share of each gcell covered by hard and soft macros.
 
@@ -377,23 +372,20 @@ def density_map(netlist: Netlist, placement: Placement, settings: PlcSettings) -
     Returns:
         (rows, cols) float64 covered area / gcell area.
     """
-    grid = _grid(netlist, settings)
-    return _density_map(netlist, placement, _tables(netlist), grid)
+    return _density_map(netlist, placement, _tables(netlist), _grid(netlist, settings))
 
 
 def _density_map(netlist: Netlist, placement: Placement, tables: _Tables, grid: Grid) -> np.ndarray:
-    return _covered_area(grid, *_boxes(netlist, placement, tables.macros)) / grid.cell_area
+    # Every hard and soft macro counts at its position, placed flag or not (as the evaluator).
+    return block_density_map(netlist, placement, grid, nodes=tables.macros)
 
 
-def _covered_area(
+def covered_area(
     grid: Grid, x_min: np.ndarray, x_max: np.ndarray, y_min: np.ndarray, y_max: np.ndarray
 ) -> np.ndarray:
-    """(rows, cols) area of each gcell covered by the boxes (overlaps add up; square microns)."""
-    ox, _, _ = grid.col_overlaps(x_min, x_max)  # (m, cols)
-    oy, _, _ = grid.row_overlaps(y_min, y_max)  # (m, rows)
-    np.maximum(ox, 0.0, out=ox)
-    np.maximum(oy, 0.0, out=oy)
-    return oy.T @ ox
+    """(rows, cols) area of each gcell covered by the boxes (overlaps add up; square microns):
+    :func:`~placement_env.maps.spread_rectangles` of boxes given by their sides."""
+    return spread_rectangles(grid, np.column_stack((x_min, y_min)), np.column_stack((x_max, y_max)))
 
 
 def _density_cost(cells: np.ndarray) -> float:
@@ -401,7 +393,7 @@ def _density_cost(cells: np.ndarray) -> float:
     if flat.size < 10:
         occupied = flat[flat != 0.0]
         return 0.5 * float(occupied.mean()) if occupied.size else 0.0
-    return 0.5 * _top_mean(flat, math.floor(flat.size * DENSITY_TOP_FRACTION))
+    return 0.5 * top_mean(flat, math.floor(flat.size * DENSITY_TOP_FRACTION))
 
 
 def density_cost(netlist: Netlist, placement: Placement, settings: PlcSettings) -> float:
@@ -828,7 +820,7 @@ def _congestion_cost(maps: CongestionMaps) -> float:
     count = math.floor(values.size * CONGESTION_TOP_FRACTION)
     if count == 0:
         return float(values.max())
-    return _top_mean(values, count)
+    return top_mean(values, count)
 
 
 def congestion_cost(netlist: Netlist, placement: Placement, settings: PlcSettings) -> float:

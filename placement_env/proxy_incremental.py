@@ -93,7 +93,7 @@ class IncrementalProxy:
         self._h_raw, self._v_raw = pc._net_demand(
             t, self.grid, self._x, self._y, self.netlist.net_pins, self.netlist.net_starts
         )
-        self._area = pc._covered_area(self.grid, *pc._boxes(self.netlist, placement, t.macros))
+        self._area = pc.covered_area(self.grid, *pc._boxes(self.netlist, placement, t.macros))
         self._h_alloc, self._v_alloc = pc._macro_allocation(self.netlist, placement, t, self.grid)
         self._undo = None
         self.cost = self._evaluate()
@@ -155,7 +155,7 @@ class IncrementalProxy:
         macros = nodes[self._is_macro[nodes]]
         if len(macros):
             boxes = self._node_boxes(macros, self.orientations[macros], self.positions[macros])
-            self._area += sign * pc._covered_area(self.grid, *boxes)
+            self._area += sign * pc.covered_area(self.grid, *boxes)
         hard = nodes[self._is_hard[nodes]]
         if len(hard):
             boxes = self._node_boxes(hard, self.orientations[hard], self.positions[hard])

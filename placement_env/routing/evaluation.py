@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from netlists import Design, Netlist, Placement, PlcSettings
+from placement_env.maps import top_fraction_mean
 from placement_env.routing.from_design import DEFAULT_GRID, problem_from_placement
 from placement_env.routing.problem import RoutingProblem
 from placement_env.routing.router import RouterSettings, RoutingResult, route
@@ -77,8 +78,7 @@ def top_utilisation(result: RoutingResult, fraction: float = 0.05) -> float:
     ratio = usage[cap > 0] / cap[cap > 0]
     if ratio.size == 0:
         return 0.0
-    count = max(1, int(ratio.size * fraction))
-    return float(np.sort(ratio)[-count:].mean())
+    return top_fraction_mean(ratio, fraction)
 
 
 def _pin_hpwl(problem: RoutingProblem) -> float:

@@ -17,7 +17,7 @@ from placement_env.incremental import (
     snapped_position_mask,
     wire_mask,
 )
-from placement_env.maps import density_map, rudy_map, top_fraction_mean
+from placement_env.maps import density_map, rudy_map, spread_rectangles, top_fraction_mean, top_mean
 from placement_env.wirelength import hpwl
 
 
@@ -92,6 +92,73 @@ def test_top_fraction_mean__averages_the_largest_entries():
     assert top_fraction_mean(values, 0.01) == 19.0  # at least one entry
     with pytest.raises(ValueError, match="fraction"):
         top_fraction_mean(values, 0.0)
+
+
+def test_top_mean__equals_the_sorted_golden_version(rng):
+    for size in (1, 7, 1000):
+        values = rng.normal(size=size)
+        for count in (1, 3, size, size + 5):
+            golden = float(np.sort(values)[::-1][:count].sum()) / count
+            assert top_mean(values, count) == pytest.approx(golden, rel=1e-12, abs=1e-15)
+    with pytest.raises(ValueError, match="count >= 1"):
+        top_mean(np.ones(3), 0)
+
+
+def test_spread_rectangles__weights_and_counts_boxes_off_the_grid(rng):
+    grid = Grid.over(netlists.load("n30").netlist.canvas, 4, 6)
+    low = rng.uniform([grid.x0 - 50, grid.y0 - 50], [grid.x0 + grid.width, grid.y0 + 100], (40, 2))
+    high = low + rng.uniform(1.0, 400.0, size=(40, 2))
+    values = rng.uniform(0.5, 2.0, size=40)
+    xe, ye = grid.x_edges(), grid.y_edges()
+    want = np.zeros((4, 6))
+    for (x0, y0), (x1, y1), v in zip(low, high, values, strict=True):
+        for r in range(4):
+            for c in range(6):
+                want[r, c] += (
+                    v
+                    * _overlap_1d(x0, x1, xe[c], xe[c + 1])
+                    * _overlap_1d(y0, y1, ye[r], ye[r + 1])
+                )
+    np.testing.assert_allclose(spread_rectangles(grid, low, high, values), want, rtol=1e-12)
+    unweighted = spread_rectangles(grid, low, high)
+    np.testing.assert_allclose(unweighted, spread_rectangles(grid, low, high, np.ones(40)))
+
+
+def test_density_map__explicit_nodes_count_unplaced_ones_too(rng):
+    netlist = netlists.load("n30").netlist
+    placement = _random_partial(netlist, rng, 0.5)
+    grid = Grid.over(netlist.canvas, 5, 5)
+    hard = netlist.nodes_of_kind(NodeKind.HARD_MACRO)
+    everything = Placement(
+        placement.positions, placement.orientations, np.ones_like(placement.placed)
+    )
+    np.testing.assert_allclose(
+        density_map(netlist, placement, grid, nodes=hard),
+        density_map(netlist, everything, grid, kinds=(NodeKind.HARD_MACRO,)),
+        rtol=1e-12,
+    )
+
+
+@pytest.mark.parametrize("name", ["n30", "ct_sample_clustered"])
+def test_wire_mask__at_given_centres_equals_hpwl_delta(name, rng):
+    netlist = netlists.load(name).netlist
+    grid = Grid.over(netlist.canvas, 5, 4)
+    canvas = netlist.canvas
+    node = int(netlist.nodes_of_kind(NodeKind.HARD_MACRO)[0])
+    placement = _random_partial(netlist, rng)
+    placement = Placement(
+        placement.positions,
+        placement.orientations,
+        np.where(np.arange(netlist.num_nodes) == node, False, placement.placed),
+    )
+    centres = rng.uniform(
+        [canvas.x_min, canvas.y_min], [canvas.x_max, canvas.y_max], size=(5, 4, 2)
+    )
+    got = wire_mask(netlist, placement, node, grid, centres=centres)
+    for r in range(5):
+        for c in range(4):
+            want = hpwl_delta(netlist, placement, [node], centres[r, c][None])
+            assert got[r, c] == pytest.approx(want, abs=1e-6)
 
 
 @pytest.mark.parametrize("name", ["n30", "ct_sample_clustered", "ariane133_ng45"])

@@ -37,9 +37,10 @@ from agents.ppo_training import (
     resume,
     start_anchor,
 )
-from agents.rl_env import EnvOptions, design_label, rollout
+from agents.rl_env import EnvOptions, rollout
 from agents.routing_agent import ROUTING_IDS
 from netlists import Design
+from placement_env.designs import design_labels
 from placement_env.rewards import DEFAULT_SCHEDULE
 
 log = logging.getLogger(__name__)
@@ -251,7 +252,7 @@ def train(run: TrainingRun) -> dict[str, Any]:
     seeding = seed_everything(run.seed, run.threads)
     device = resolve_device(run.device)
 
-    labels = tuple(design_label(d) for d in run.design)
+    labels = tuple(design_labels(run.design))
     options = [
         EnvOptions(d, run.reward, run.grid, run.reward_schedule, run.policy == "gnn",
                    run.env_kwargs())

@@ -56,12 +56,6 @@ class EnvOptions:
     env_kwargs: dict[str, Any] = field(default_factory=dict)
 
 
-def design_label(name: Any) -> str:
-    """A short file-name-safe label of a ``--design`` value (one per design, whatever the
-    spelling: ``tpu_v1``, ``TPUv1`` and ``TPUv1-v0`` are all ``TPUv1``)."""
-    return _resolve(name).label
-
-
 def _resolve(design: Any) -> DesignRef:
     try:
         return resolve_design(design)

@@ -16,6 +16,7 @@ defaults (grid, reward, wire model); a bundled name or a path makes the plain en
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -120,3 +121,35 @@ def load_design(spec: Any) -> Design:
     if isinstance(ref.source, Design):
         return ref.source
     return netlists.load(ref.source)
+
+
+def design_labels(specs: Sequence[Any]) -> list[str]:
+    """One unique, file-name-safe label per design spec, in order.
+
+    A file's label is the netlist's own name (every Circuit Training design ships as
+    ``netlist.pb.txt``, so file stems collide); other specs use :attr:`DesignRef.label`. A label
+    taken by an earlier spec gets ``_2``, ``_3`` ...; the same spec twice gets the same label.
+
+    Raises:
+        UnknownDesignError: see :func:`resolve_design`; the readers' errors for a bad file.
+    """
+    labels: list[str] = []
+    seen: dict[int, str] = {}
+    taken: set[str] = set()
+    for spec in specs:
+        key = id(spec) if not isinstance(spec, str | Path) else hash(str(spec))
+        if key in seen:
+            labels.append(seen[key])
+            continue
+        ref = resolve_design(spec)
+        base = ref.label
+        if isinstance(ref.source, Path):
+            base = load_design(spec).netlist.name or base
+        label, k = base, 1
+        while label in taken:
+            k += 1
+            label = f"{base}_{k}"
+        seen[key] = label
+        taken.add(label)
+        labels.append(label)
+    return labels

@@ -30,6 +30,7 @@ import numpy as np
 
 import netlists
 from netlists import Design, NodeKind, Placement
+from placement_env.designs import design_labels as shared_design_labels
 from placement_env.designs import load_design, resolve_design
 from placement_env.legality import check_legality
 from placement_env.proxy_cost import proxy_cost
@@ -64,22 +65,9 @@ def _design(name: str) -> Design:
 
 
 def design_labels(names: list[str]) -> dict[str, str]:
-    """A unique output label per ``--designs`` value: the design's own name (every Circuit
-    Training design ships as ``netlist.pb.txt``, so file names collide), with ``_2``, ``_3`` ...
-    added to the later of two designs that share a name."""
-    labels: dict[str, str] = {}
-    taken: set[str] = set()
-    for name in names:
-        if name in labels:
-            continue
-        base = _design(name).netlist.name or "design"
-        label, k = base, 1
-        while label in taken:
-            k += 1
-            label = f"{base}_{k}"
-        labels[name] = label
-        taken.add(label)
-    return labels
+    """A unique output label per ``--designs`` value
+    (:func:`placement_env.designs.design_labels`)."""
+    return dict(zip(names, shared_design_labels(names), strict=True))
 
 
 def score(design: Design, placement: Placement, route: bool = True) -> dict[str, object]:

@@ -83,3 +83,17 @@ def test_train_agent_accepts_the_preset_spelling_compare_placers_uses(tmp_path):
     assert done.returncode == 0, done.stderr
     assert (out / "best_TPUv1.png").is_file() and list(out.glob("best_TPUv1.plc"))
     assert "TPUv1: final cost" in done.stdout
+
+
+def test_design_labels__unique_and_named_after_the_netlist_for_files(tmp_path):
+    import netlists
+    from placement_env.designs import design_labels
+
+    design = netlists.load("n10")
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        netlists.write_design(design, tmp_path / folder / "netlist.json")
+    files = [str(tmp_path / "a" / "netlist.json"), str(tmp_path / "b" / "netlist.json")]
+    labels = design_labels([*files, "tpu_v1", "TPUv1-v0", files[0]])
+    assert labels == [design.netlist.name, f"{design.netlist.name}_2", "TPUv1", "TPUv1_2",
+                      design.netlist.name]  # fmt: skip

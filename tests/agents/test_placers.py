@@ -21,6 +21,9 @@ BUDGETS = {"evolution": Budget(evaluations=4), "ppo": Budget(evaluations=4)}
 NEEDS_PLC = {"proxy_annealing"}
 #: Placers that also move soft macros.
 MOVES_SOFT = {"proxy_annealing"}
+#: Placers that decode until one placement is complete (random restarts on dead ends), whatever
+#: the budget; the others iterate until the budget is spent.
+ONE_SHOT = {"greedy", "random"}
 
 
 def _has_proxy(design) -> bool:
@@ -56,7 +59,10 @@ def test_placer__legal_complete_and_deterministic(placer, design_name, designs):
     if placer in MOVES_SOFT:
         others &= nl.node_kinds != int(NodeKind.SOFT_MACRO)
     assert np.array_equal(first.placement.positions[others], shipped.positions[others])
-    assert first.stats.evaluations >= 1
+    # Iterative placers stop exactly at their evaluation budget (never past it).
+    assert first.stats.evaluations == second.stats.evaluations >= 1
+    if placer not in ONE_SHOT:
+        assert first.stats.evaluations == budget.evaluations
 
 
 def test_greedy__beats_random_mean_on_n30(designs):
@@ -87,13 +93,25 @@ def test_annealing__seconds_budget_stops_once_the_clock_passes_it(designs, monke
     # must stop soon after 0.3 s of *its* clock, whatever the machine's load.
     import agents.base
 
-    ticks = iter(range(10**9))
-    monkeypatch.setattr(agents.base.time, "perf_counter", lambda: next(ticks) * 1e-3)
-    result = make_placer("annealing").place(
-        designs["n10"], np.random.default_rng(0), Budget(seconds=0.3)
-    )
+    def run(budget: Budget):
+        ticks = iter(range(10**9))
+        monkeypatch.setattr(agents.base.time, "perf_counter", lambda: next(ticks) * 1e-3)
+        return make_placer("annealing").place(designs["n10"], np.random.default_rng(0), budget)
+
+    result = run(Budget(seconds=0.3))
     assert 0.3 <= result.stats.seconds < 0.35
     assert 0 < result.stats.evaluations < 300
+    # On the same clock the run is repeatable: the same evaluations and placement.
+    again = run(Budget(seconds=0.3))
+    assert again.stats.evaluations == result.stats.evaluations
+    assert again.placement.same_as(result.placement)
+    # Whichever limit comes first stops the run: a far evaluation budget changes nothing...
+    roomy = run(Budget(seconds=0.3, evaluations=10**6))
+    assert roomy.stats.evaluations == result.stats.evaluations
+    assert roomy.placement.same_as(result.placement)
+    # ...and a small one stops it at that many evaluations, long before the clock's limit.
+    few = run(Budget(seconds=0.3, evaluations=5))
+    assert few.stats.evaluations == 5 and few.stats.seconds < 0.3
 
 
 def test_make_placer__unknown_name_lists_the_known_ones():

@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import json
+import statistics
 import subprocess
 import sys
+from dataclasses import asdict
 from pathlib import Path
+
+import numpy as np
+import pytest
+
+from agents.routing_agent import HELD_OUT_SEED, METRICS
+from placement_env.routing import SyntheticConfig, generate, route_sequential
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "train_router.py"
 PLACEMENT_SCRIPT = SCRIPT.parent / "train_agent.py"
@@ -34,6 +42,27 @@ def test_train_router__routes_with_ppo_and_compares_with_astar(tmp_path):
     ppo = summary["results"]["ppo"]
     assert astar["solved"] == 1.0 and astar["wirelength"] > 0
     assert ppo["solved"] >= astar["solved"] and ppo["total_overflow"] == 0
+    # The A* row is sequential A* on the documented held-out problems, recomputed here.
+    config = SyntheticConfig(grid=8, num_nets=6, capacity=20, reduced_edges=0)
+    assert summary["config"] == asdict(config)
+    problems = [generate(config, HELD_OUT_SEED + i) for i in range(5)]
+    rows = [route_sequential(problem).metrics.summary() for problem in problems]
+    for metric in METRICS:
+        expected = statistics.fmean(float(row[metric]) for row in rows)
+        assert astar[metric] == pytest.approx(expected), metric
+    # Every net's route spans its pins' bounding box: the half-perimeters (in gcell edges)
+    # bound both routers' wirelength from below.
+    bound = statistics.fmean(sum(_half_perimeter(p, net) for net in p.nets) for p in problems)
+    assert bound > 0
+    assert astar["wirelength"] >= bound and ppo["wirelength"] >= bound
+
+
+def _half_perimeter(problem, net) -> int:
+    """Gcell bounding-box half-perimeter of ``net``'s pins."""
+    cells = np.floor(
+        (np.asarray(net.pins)[:, :2] - problem.origin) / (problem.tile_width, problem.tile_height)
+    )
+    return int((cells.max(axis=0) - cells.min(axis=0)).sum())
 
 
 def test_train_router__bad_routing_option_is_a_clear_error(tmp_path):

@@ -74,7 +74,24 @@ def test_cli_info__unknown_design_exits_2_with_a_message():
 
 
 def test_cli_demo__writes_a_picture(tmp_path):
+    from png_checks import blobs, matching, read_rgb, rgb
+
+    from netlists import NodeKind
+    from netlists.render import COLOURS, figure_size
+
     result = _run("demo", "--design", "n30", "--out", str(tmp_path))
     assert result.returncode == 0, result.stderr
     picture = tmp_path / "n30_initial.png"
-    assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f"picture: {picture}" in result.stdout
+    image = read_rgb(picture)
+    # 7 x 7 inches at 120 dpi, the margins trimmed and the legend added.
+    height_px = figure_size(netlists.load("n30").netlist)[1] * 120
+    assert 0.75 * height_px <= image.shape[0] <= 1.05 * height_px
+    # n30 ships its 212 ports placed (its macros unplaced): each port is a small triangle of
+    # the port colour, apart from the legend swatch, and the rest of the die is white.
+    ports = int((netlists.load("n30").netlist.node_kinds == int(NodeKind.PORT)).sum())
+    assert ports == 212
+    triangles = blobs(matching(image, rgb(COLOURS[NodeKind.PORT][0]), tol=40))
+    small = [blob for blob in triangles if blob.pixels < 50]
+    assert 0.9 * ports <= len(small) <= ports
+    assert (image == 255).all(axis=-1).mean() > 0.5

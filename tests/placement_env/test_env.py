@@ -418,28 +418,107 @@ def test_rgb_array_render__uint8_picture():
 # -- vectorisation ---------------------------------------------------------------------------------
 
 
-def _masked_steps(vec_env, masks_fn, n_steps: int, n_envs: int) -> None:
-    rng = np.random.default_rng(0)
+def _info(infos, i: int, key: str):
+    """``key`` of env ``i``'s info (None if absent): SB3 gives a list of dicts, gymnasium a dict
+    of arrays with a ``_key`` presence mask."""
+    if isinstance(infos, dict):
+        present = infos.get(f"_{key}")
+        return infos[key][i] if key in infos and (present is None or present[i]) else None
+    return infos[i].get(key)
+
+
+def _masked_steps(
+    vec_env, masks_fn, n_steps: int, n_envs: int, *, next_step_autoreset: bool = False
+) -> list[list[tuple[float, bool]]]:
+    """Steps a freshly reset ``vec_env`` with random legal actions (env ``i`` draws from
+    ``default_rng(i)``), checking every step; returns each env's ``(reward, done)`` per real
+    step. ``next_step_autoreset``: gymnasium's vector envs, where the step after a done resets
+    the env (ignoring the action) instead of stepping it; those steps are left out."""
+    rngs = [np.random.default_rng(i) for i in range(n_envs)]
+    resetting = np.zeros(n_envs, dtype=bool)  # gymnasium resets it at the next step
+    steps: list[list[tuple[float, bool]]] = [[] for _ in range(n_envs)]
+    placed = np.zeros(n_envs, dtype=int)  # macros placed in each env's current episode
+    paid = np.zeros(n_envs)  # return of each env's current episode
+    masks = np.asarray(masks_fn())
     for _ in range(n_steps):
-        masks = masks_fn()
-        actions = np.array([rng.choice(np.flatnonzero(m)) for m in masks])
-        vec_env.step(actions)
+        assert masks.dtype == np.bool_ and masks.shape[0] == n_envs
+        actions = [
+            0 if resetting[i] else rngs[i].choice(np.flatnonzero(masks[i])) for i in range(n_envs)
+        ]
+        result = vec_env.step(np.array(actions))
+        if len(result) == 5:  # gymnasium
+            obs, rewards, terminated, truncated, infos = result
+            dones = np.logical_or(terminated, truncated)
+        else:  # SB3
+            obs, rewards, dones, infos = result
+        masks = np.asarray(masks_fn())
+        rows, cols = obs["position_mask"].shape[1:]
+        assert obs["position_mask"].shape == (n_envs, rows, cols)
+        assert masks.shape == (n_envs, rows * cols)
+        assert np.shape(rewards) == (n_envs,) and np.isfinite(rewards).all()
+        for i in range(n_envs):
+            features = obs["macro_features"][i]
+            if resetting[i]:  # gymnasium's autoreset step: a fresh episode, nothing paid
+                assert rewards[i] == 0.0 and not dones[i]
+                assert not features[:, 2].any()
+                resetting[i], placed[i], paid[i] = False, 0, 0.0
+            else:
+                assert not _info(infos, i, "invalid_action"), "a masked action must be legal"
+                steps[i].append((float(rewards[i]), bool(dones[i])))
+                placed[i] += 1
+                paid[i] += rewards[i]
+                if not dones[i]:
+                    assert features[:, 2].sum() == placed[i]  # the chosen macro is placed
+                else:  # every macro placed (or a dead end), -cost paid in all
+                    assert _info(infos, i, "n_placed") == placed[i]
+                    cost = _info(infos, i, "cost")
+                    assert paid[i] == pytest.approx(-cost, rel=1e-5, abs=1e-6)
+                    if next_step_autoreset:  # the final observation
+                        assert features[:, 2].sum() == placed[i]
+                        resetting[i] = True
+                    else:  # SB3 resets at once: the observation starts the next episode
+                        terminal = infos[i]["terminal_observation"]["macro_features"]
+                        assert terminal[:, 2].sum() == placed[i]
+                        assert not features[:, 2].any()
+                    placed[i], paid[i] = 0, 0.0
+            if resetting[i]:  # ended: no legal cell shown, and a mask that any sample fits
+                assert masks[i].all() and not obs["position_mask"][i].any()
+            else:  # the observation shows the cells that the next step may choose
+                np.testing.assert_array_equal(obs["position_mask"][i].reshape(-1) > 0, masks[i])
+    return steps
 
 
 def test_dummy_and_sync_vector_envs__step():
     from stable_baselines3.common.vec_env import DummyVecEnv
 
     dummy = DummyVecEnv([lambda: gym.make(ENV_ID, netlist="n10", grid=16) for _ in range(2)])
-    dummy.reset()
-    _masked_steps(dummy, lambda: dummy.env_method("action_masks"), 15, 2)
+    start = dummy.reset()
+    assert start["position_mask"].shape == (2, 16, 16) and not start["macro_features"][..., 2].any()
+    by_dummy = _masked_steps(dummy, lambda: dummy.env_method("action_masks"), 15, 2)
     dummy.close()
 
     sync = gym.vector.SyncVectorEnv(
         [lambda: gym.make(ENV_ID, netlist="n10", grid=16) for _ in range(2)]
     )
-    sync.reset(seed=0)
-    _masked_steps(sync, lambda: sync.call("action_masks"), 15, 2)
+    sync_start, _ = sync.reset(seed=0)
+    for key, value in start.items():
+        np.testing.assert_array_equal(sync_start[key], value, err_msg=key)
+    by_sync = _masked_steps(
+        sync, lambda: sync.call("action_masks"), 15, 2, next_step_autoreset=True
+    )
     sync.close()
+
+    # n10 has 10 macros: each env finishes an episode within 15 steps (and autoresets).
+    for dummy_steps, sync_steps in zip(by_dummy, by_sync, strict=True):
+        assert len(dummy_steps) == 15 and 10 <= len(sync_steps) < 15
+        assert any(done for _, done in dummy_steps[:10])
+        assert any(done for _, done in sync_steps[:10])
+        # The same seeded actions in the same deterministic env: the same rewards and ends.
+        dummy_rewards, dummy_dones = zip(*dummy_steps[: len(sync_steps)], strict=True)
+        sync_rewards, sync_dones = zip(*sync_steps, strict=True)
+        assert dummy_dones == sync_dones
+        np.testing.assert_allclose(dummy_rewards, sync_rewards, rtol=1e-6, atol=1e-7)
+        assert len(set(dummy_rewards)) > 1  # the rewards are not all one constant
 
 
 def test_subproc_vec_env__string_id_steps():

@@ -41,6 +41,13 @@ GRAPH_KEYS = ("graph_edges", "graph_edge_weights", "graph_edge_mask")
 GRID_CHANNELS = len(GRID_KEYS) + 2
 #: Coarse resolution (cells a side) at which the encoder's deeper layers run.
 COARSE_CELLS = 32
+#: Cells a side of the ``"coarse"`` head's logit map (its encoder runs there too): 16 keeps a
+#: 64 x 64 grid's convolutions 16x cheaper than full resolution, while the elementwise
+#: full-resolution terms (wire mask, density, position mask, centre) keep the per-cell detail.
+COARSE_HEAD_CELLS = 16
+#: Action heads: ``"full"`` (the per-cell head on full-resolution features) and ``"coarse"``
+#: (coarse logits upsampled plus elementwise full-resolution terms; see :class:`CoarseLogitHead`).
+HEADS = ("full", "coarse")
 
 
 class PolicyError(ValueError):
@@ -105,6 +112,43 @@ class GridEncoder(nn.Module):
             up = nn.functional.interpolate(low, scale_factor=factor, mode="nearest")[..., :h, :w]
         parts = [fine, up, grid] if self.raw else [fine, up]
         return torch.cat(parts, dim=1), pooled
+
+
+def coarse_factor(rows: int, cols: int, cells: int = COARSE_HEAD_CELLS) -> int:
+    """Pooling factor that brings a ``rows x cols`` grid to at most ``cells`` a side."""
+    return max(1, -(-max(rows, cols) // cells))
+
+
+class CoarseGridEncoder(nn.Module):
+    """The ``"coarse"`` head's encoder: the grid channels (and coordinates) average-pooled to at
+    most :data:`COARSE_HEAD_CELLS` a side, then 3x3 layers there only (nothing runs at full
+    resolution, which is where :class:`GridEncoder` spends most of a 64 x 64 grid's time).
+
+    Args:
+        channels: Feature channels.
+        layers: Number of 3x3 layers (dilation grows 1, 2, 4, ...).
+    """
+
+    def __init__(self, channels: int = 16, layers: int = 3) -> None:
+        super().__init__()
+        convs: list[nn.Module] = [nn.Conv2d(GRID_CHANNELS, channels, 3, padding=1), nn.ReLU()]
+        for i in range(1, layers):
+            d = min(2**i, 4)
+            convs += [nn.Conv2d(channels, channels, 3, padding=d, dilation=d), nn.ReLU()]
+        self.convs = nn.Sequential(*convs)
+        self.out_channels = channels
+        self.pooled_dim = 2 * channels
+
+    def forward(self, grid: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``grid`` (B, 3, H, W) -> coarse features (B, C, h, w), pooled (B, pooled_dim)."""
+        b, _, h, w = grid.shape
+        coords = _coords(h, w).to(grid.device).expand(b, -1, -1, -1)
+        x = torch.cat([grid, coords], dim=1)
+        factor = coarse_factor(h, w)
+        if factor > 1:
+            x = nn.functional.avg_pool2d(x, factor, ceil_mode=True)
+        low = self.convs(x)
+        return low, torch.cat([low.mean(dim=(2, 3)), low.amax(dim=(2, 3))], dim=1)
 
 
 class MacroGraphEncoder(nn.Module):
@@ -181,9 +225,12 @@ class PlacementExtractor(BaseFeaturesExtractor):
         wire_skip: bool,
         wire_prior: float = 0.0,
         centre_prior: float = 0.0,
+        head: str = "full",
     ) -> None:
         _require(observation_space, (*GRID_KEYS, "macro_features", "current_macro"), "placement")
-        if wire_prior and not wire_skip:
+        if head not in HEADS:
+            raise PolicyError(f"unknown head {head!r}; choose one of {HEADS}")
+        if wire_prior and not wire_skip and head == "full":
             raise PolicyError("wire_prior needs wire_skip=True (the prior is the skip's weight)")
         for name, value in (("wire_prior", wire_prior), ("centre_prior", centre_prior)):
             if not np.isfinite(value) or value < 0:
@@ -192,11 +239,23 @@ class PlacementExtractor(BaseFeaturesExtractor):
         self.centre_prior = float(centre_prior)
         rows, cols = observation_space["position_mask"].shape
         self.grid_shape = (int(rows), int(cols))
-        encoder = GridEncoder(channels, raw=wire_skip)
+        self.head = head
+        if head == "coarse":
+            encoder: nn.Module = CoarseGridEncoder(channels)
+            factor = coarse_factor(rows, cols)
+            self.coarse_shape = (-(-rows // factor), -(-cols // factor))
+            # Coarse features, then the raw full-resolution grid channels for the head's
+            # elementwise terms.
+            cells = encoder.out_channels * int(np.prod(self.coarse_shape))
+            cells += len(GRID_KEYS) * rows * cols
+        else:
+            encoder = GridEncoder(channels, raw=wire_skip)
+            self.coarse_shape = None
+            cells = encoder.out_channels * rows * cols
         self.wire_skip = wire_skip
         self.cell_channels = encoder.out_channels
         self.global_dim = hidden
-        super().__init__(observation_space, self.cell_channels * rows * cols + hidden)
+        super().__init__(observation_space, cells + hidden)
         self.grid_encoder = encoder
         self._pooled_dim = encoder.pooled_dim
 
@@ -207,6 +266,8 @@ class PlacementExtractor(BaseFeaturesExtractor):
         grid = torch.stack([obs[k] for k in GRID_KEYS], dim=1)
         cells, pooled = self.grid_encoder(grid)
         glob = self.mix(torch.cat([pooled, self.design_vector(obs), obs["current_macro"]], -1))
+        if self.coarse_shape is not None:
+            return torch.cat([cells.flatten(1), grid.flatten(1), glob], dim=1)
         return torch.cat([cells.flatten(1), glob], dim=1)
 
 
@@ -221,8 +282,11 @@ class CnnExtractor(PlacementExtractor):
         wire_skip: bool = False,
         wire_prior: float = 0.0,
         centre_prior: float = 0.0,
+        head: str = "full",
     ):
-        super().__init__(observation_space, channels, hidden, wire_skip, wire_prior, centre_prior)
+        super().__init__(
+            observation_space, channels, hidden, wire_skip, wire_prior, centre_prior, head
+        )
         n_inputs = int(np.prod(observation_space["macro_features"].shape))
         self.macros = nn.Sequential(nn.Flatten(), nn.Linear(n_inputs, hidden), nn.ReLU())
         current = observation_space["current_macro"].shape[0]
@@ -243,9 +307,12 @@ class GnnExtractor(PlacementExtractor):
         wire_skip: bool = False,
         wire_prior: float = 0.0,
         centre_prior: float = 0.0,
+        head: str = "full",
     ):
         _require(observation_space, GRAPH_KEYS, "graph")
-        super().__init__(observation_space, channels, hidden, wire_skip, wire_prior, centre_prior)
+        super().__init__(
+            observation_space, channels, hidden, wire_skip, wire_prior, centre_prior, head
+        )
         features = observation_space["macro_features"].shape[-1]
         self.graph = MacroGraphEncoder(features, hidden)
         current = observation_space["current_macro"].shape[0]
@@ -311,10 +378,7 @@ class CellLogitHead(nn.Module):
         self.centre_prior = float(centre_prior)
         self.centre_weight = None
         if centre_prior > 0:
-            ys = (torch.arange(grid_shape[0]) + 0.5) / grid_shape[0] - 0.5
-            xs = (torch.arange(grid_shape[1]) + 0.5) / grid_shape[1] - 0.5
-            dist = torch.sqrt(ys[:, None] ** 2 + xs[None, :] ** 2)
-            self.register_buffer("centre_distance", (dist / dist.max()).float())
+            self.register_buffer("centre_distance", _centre_distance(grid_shape))
             self.centre_weight = nn.Parameter(torch.tensor(-self.centre_prior))
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
@@ -357,6 +421,87 @@ class CellLogitHead(nn.Module):
                 self.skip.weight[0, wire] = -self.wire_prior
 
 
+def _centre_distance(grid_shape: tuple[int, int]) -> torch.Tensor:
+    """(rows, cols) distance of each cell from the canvas centre: 0 there, 1 in the corners."""
+    ys = (torch.arange(grid_shape[0]) + 0.5) / grid_shape[0] - 0.5
+    xs = (torch.arange(grid_shape[1]) + 0.5) / grid_shape[1] - 0.5
+    dist = torch.sqrt(ys[:, None] ** 2 + xs[None, :] ** 2)
+    return (dist / dist.max()).float()
+
+
+class CoarseLogitHead(nn.Module):
+    """The ``"coarse"`` head: logits scored on the coarse grid, upsampled (nearest) to every
+    cell, plus elementwise full-resolution terms.
+
+    ``logit(cell) = coarse(cell's coarse cell) + sum_k w_k x raw_k(cell) + w_c x centre(cell)``,
+    with ``raw`` the position mask, wire mask and density at full resolution and ``w`` learnable
+    scalars: the coarse part learns where to go, the elementwise part keeps the exact per-cell
+    wirelength ranking inside a coarse cell. ``wire_prior = b`` starts the wire weight at ``-b``
+    (a greedy prior) and ``centre_prior = c`` the centre weight at ``-c``, as in
+    :class:`CellLogitHead`.
+    """
+
+    def __init__(
+        self,
+        cell_channels: int,
+        global_dim: int,
+        grid_shape: tuple[int, int],
+        coarse_shape: tuple[int, int],
+        wire_prior: float = 0.0,
+        centre_prior: float = 0.0,
+    ) -> None:
+        super().__init__()
+        self.cell_channels = cell_channels
+        self.global_dim = global_dim
+        self.grid_shape = grid_shape
+        self.coarse_shape = coarse_shape
+        self.factor = coarse_factor(*grid_shape)
+        hidden = 16
+        self.project = nn.Linear(global_dim, hidden)
+        self.cells = nn.Conv2d(cell_channels, hidden, 1)
+        self.out = nn.Conv2d(hidden, 1, 1)
+        self.raw_weight = nn.Parameter(torch.zeros(len(GRID_KEYS)))
+        self.centre_weight = nn.Parameter(torch.tensor(0.0))
+        self.register_buffer("centre_distance", _centre_distance(grid_shape))
+        self.wire_prior = float(wire_prior)
+        self.centre_prior = float(centre_prior)
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        rows, cols = self.grid_shape
+        h, w = self.coarse_shape
+        b = features.shape[0]
+        n_coarse = self.cell_channels * h * w
+        coarse = features[:, :n_coarse].reshape(b, self.cell_channels, h, w)
+        raw = features[:, n_coarse : n_coarse + len(GRID_KEYS) * rows * cols]
+        raw = raw.reshape(b, len(GRID_KEYS), rows, cols)
+        glob = self.project(features[:, -self.global_dim :])[:, :, None, None]
+        logits = self.out(torch.relu(self.cells(coarse) + glob))  # (B, 1, h, w)
+        if self.factor > 1:
+            logits = logits.repeat_interleave(self.factor, 2).repeat_interleave(self.factor, 3)
+            logits = logits[..., :rows, :cols]
+        fine = torch.einsum("k,bkhw->bhw", self.raw_weight, raw)
+        logits = logits[:, 0] + fine + self.centre_weight * self.centre_distance
+        return logits.flatten(1)  # (B, rows * cols)
+
+    def scale(self, factor: float) -> None:
+        """Multiplies every logit by ``factor``."""
+        with torch.no_grad():
+            self.out.weight.mul_(factor)
+            self.out.bias.mul_(factor)
+            self.raw_weight.mul_(factor)
+            self.centre_weight.mul_(factor)
+
+    def reset_small(self) -> None:
+        """Zero coarse output and elementwise weights, except the priors: the first policy is
+        uniform over the legal cells (plus the priors), like :meth:`CellLogitHead.reset_small`."""
+        nn.init.zeros_(self.out.weight)
+        nn.init.zeros_(self.out.bias)
+        with torch.no_grad():
+            self.raw_weight.zero_()
+            self.raw_weight[GRID_KEYS.index("wire_mask")] = -self.wire_prior
+            self.centre_weight.fill_(-self.centre_prior)
+
+
 class PlacementPolicy(MaskableActorCriticPolicy):
     """MaskablePPO policy with a spatial (per-cell) action head; see the module docstring.
 
@@ -392,14 +537,24 @@ class PlacementPolicy(MaskableActorCriticPolicy):
         # per-cell head; otherwise the same steps as the parent: heads, init, optimizer.
         self._build_mlp_extractor()
         extractor = self.features_extractor
-        self.action_net = CellLogitHead(
-            extractor.cell_channels,
-            extractor.global_dim,
-            extractor.grid_shape,
-            extractor.wire_skip,
-            extractor.wire_prior,
-            extractor.centre_prior,
-        )
+        if extractor.coarse_shape is not None:
+            self.action_net: nn.Module = CoarseLogitHead(
+                extractor.cell_channels,
+                extractor.global_dim,
+                extractor.grid_shape,
+                extractor.coarse_shape,
+                extractor.wire_prior,
+                extractor.centre_prior,
+            )
+        else:
+            self.action_net = CellLogitHead(
+                extractor.cell_channels,
+                extractor.global_dim,
+                extractor.grid_shape,
+                extractor.wire_skip,
+                extractor.wire_prior,
+                extractor.centre_prior,
+            )
         self.value_net = nn.Linear(self.mlp_extractor.latent_dim_vf, 1)
         if self.ortho_init:
             gains = {self.features_extractor: np.sqrt(2), self.mlp_extractor: np.sqrt(2),

@@ -433,7 +433,7 @@ def test_init_from__refuses_a_prior_flag_the_checkpoint_would_override(trained, 
                                      out=str(tmp_path / "ok"), **SMALL_RUN))  # fmt: skip
     assert tuned["architecture"] == {"policy": "gnn", "channels": 8, "hidden": 16,
                                      "wire_skip": False, "wire_prior": 0.0,
-                                     "centre_prior": 0.0}  # fmt: skip
+                                     "centre_prior": 0.0, "head": "full"}  # fmt: skip
     with pytest.raises(PlacerError, match="gnn policy"):
         make_placer("ppo", checkpoint=path, policy="cnn").place(
             netlists.load("n10"), np.random.default_rng(0), Budget(evaluations=3)

@@ -17,7 +17,11 @@ layer 1, so a connection costs::
 
 where ``u`` is the edge's usage before the wire and ``c`` its tracks; an edge the net already
 uses costs 1 and adds no usage (a net uses an edge once however many of its connections cross
-it). The Manhattan distance is an admissible, consistent heuristic (every edge costs >= 1).
+it). The Manhattan distance is an admissible, consistent heuristic (every edge costs >= 1). The
+search is the package's one A* kernel, :func:`placement_env.routing.kernels.astar`, on its
+two-layer graph with this cost (:func:`~placement_env.routing.kernels.edge_cost` with ``U =
+usage_cost``, ``P = overflow_cost`` and no history or logistic term); equal ``g + h`` pops the
+state nearer the target first, then the one reached first.
 
 Every wire counts as one track in the search (exact for default-width nets). The results are
 scored by :func:`placement_env.routing.metrics.route_metrics`, the package's one definition of
@@ -27,7 +31,6 @@ usage, overflow, wirelength and vias (re-exported here: :func:`evaluate_routes`,
 
 from __future__ import annotations
 
-import heapq
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -35,7 +38,9 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
+from placement_env.routing import kernels
 from placement_env.routing.decompose import decompose
+from placement_env.routing.kernels import edge_between
 from placement_env.routing.metrics import (  # noqa: F401 - re-exported, the A* module's API
     RouteMetrics,
     evaluate_routes,
@@ -82,142 +87,14 @@ def two_pin_connections(problem: RoutingProblem) -> np.ndarray:
 
 
 @numba.njit(cache=True)
-def _edge_cost(use, cap, own, usage_cost, overflow_cost):
-    if own:
-        return 1.0
-    return 1.0 + usage_cost * use / max(cap, 1.0) + overflow_cost * max(0.0, use + 1.0 - cap)
-
-
-@numba.njit(cache=True)
-def _astar(
-    nx,
-    ny,
-    sx,
-    sy,
-    tx,
-    ty,
-    h_use,
-    v_use,
-    h_cap,
-    v_cap,
-    h_mark,
-    v_mark,
-    stamp,
-    usage_cost,
-    overflow_cost,
-    via_cost,
-    g,
-    parent,
-    closed,
-    touched,
-):
-    """A* on the two-layer graph; state = (x * ny + y) * 2 + layer (0 horizontal, 1 vertical).
-
-    ``g``, ``parent``, ``closed`` are work arrays of size ``2 * nx * ny`` in their reset state
-    (inf, -1, False); they are reset again before returning. Returns the states of the path.
-    """
-    n_touched = 0
-    start = (sx * ny + sy) * 2
-    goal = (tx * ny + ty) * 2
-    g[start] = 0.0
-    touched[n_touched] = start
-    n_touched += 1
-    h0 = float(abs(sx - tx) + abs(sy - ty))
-    counter = 0
-    heap = [(h0, h0, counter, start)]
-    while len(heap) > 0:
-        _, _, _, s = heapq.heappop(heap)
-        if closed[s]:
-            continue
-        closed[s] = True
-        if s == goal:
-            break
-        cell, layer = s // 2, s % 2
-        x, y = cell // ny, cell % ny
-        gs = g[s]
-        # (next state, step cost): the via, then the four moves the layer allows.
-        for k in range(3):
-            ns = -1
-            cost = 0.0
-            if k == 0:
-                ns = cell * 2 + (1 - layer)
-                cost = via_cost
-            elif layer == 0:
-                if k == 1 and x + 1 < nx:
-                    ns = ((x + 1) * ny + y) * 2
-                    cost = _edge_cost(
-                        h_use[x, y], h_cap[x, y], h_mark[x, y] == stamp, usage_cost, overflow_cost
-                    )
-                elif k == 2 and x > 0:
-                    ns = ((x - 1) * ny + y) * 2
-                    cost = _edge_cost(
-                        h_use[x - 1, y],
-                        h_cap[x - 1, y],
-                        h_mark[x - 1, y] == stamp,
-                        usage_cost,
-                        overflow_cost,
-                    )
-            else:
-                if k == 1 and y + 1 < ny:
-                    ns = (x * ny + y + 1) * 2 + 1
-                    cost = _edge_cost(
-                        v_use[x, y], v_cap[x, y], v_mark[x, y] == stamp, usage_cost, overflow_cost
-                    )
-                elif k == 2 and y > 0:
-                    ns = (x * ny + y - 1) * 2 + 1
-                    cost = _edge_cost(
-                        v_use[x, y - 1],
-                        v_cap[x, y - 1],
-                        v_mark[x, y - 1] == stamp,
-                        usage_cost,
-                        overflow_cost,
-                    )
-            if ns < 0 or closed[ns]:
-                continue
-            gn = gs + cost
-            if gn < g[ns]:
-                if g[ns] == np.inf:
-                    touched[n_touched] = ns
-                    n_touched += 1
-                g[ns] = gn
-                parent[ns] = s
-                nc = ns // 2
-                hn = float(abs(nc // ny - tx) + abs(nc % ny - ty))
-                counter += 1
-                heapq.heappush(heap, (gn + hn, hn, counter, ns))
-    length = 0
-    s = goal
-    while s != -1:
-        length += 1
-        s = parent[s] if s != start else -1
-    states = np.empty(length, dtype=np.int64)
-    s = goal
-    for k in range(length - 1, -1, -1):
-        states[k] = s
-        s = parent[s]
-    for k in range(n_touched):
-        t = touched[k]
-        g[t] = np.inf
-        parent[t] = -1
-        closed[t] = False
-    return states
-
-
-@numba.njit(cache=True)
-def _commit(path, h_use, v_use, h_mark, v_mark, stamp):
-    """Adds ``path``'s edges to the usage, once per net (marks hold the net's stamp)."""
+def _commit(path, usage, mark, ny, n_h, stamp):
+    """Adds ``path``'s edges to the flat usage, once per net (marks hold the net's stamp)."""
     for k in range(len(path) - 1):
-        x1, y1, x2, y2 = path[k, 0], path[k, 1], path[k + 1, 0], path[k + 1, 1]
-        if y1 == y2:
-            x = min(x1, x2)
-            if h_mark[x, y1] != stamp:
-                h_mark[x, y1] = stamp
-                h_use[x, y1] += 1.0
-        else:
-            y = min(y1, y2)
-            if v_mark[x1, y] != stamp:
-                v_mark[x1, y] = stamp
-                v_use[x1, y] += 1.0
+        a = path[k, 0] * ny + path[k, 1]
+        e = edge_between(a, path[k + 1, 0] * ny + path[k + 1, 1], ny, n_h)
+        if mark[e] != stamp:
+            mark[e] = stamp
+            usage[e] += 1.0
 
 
 # --------------------------------------------------------------------------- search object
@@ -242,29 +119,50 @@ class UsageGrid:
     """Edge usage of a partial routing, with A* for the next connection (mutable).
 
     Attributes:
-        h_tracks: ``(nx - 1, ny)`` float tracks of horizontal edges.
-        v_tracks: ``(nx, ny - 1)`` float tracks of vertical edges.
-        h_usage: ``(nx - 1, ny)`` float nets crossing each horizontal edge.
-        v_usage: ``(nx, ny - 1)`` float nets crossing each vertical edge.
+        tracks: Flat float tracks per edge (:mod:`~placement_env.routing.kernels` edge ids).
+        usage: Flat float nets crossing each edge.
+        mark: Flat int64 (net index + 1) of the last net that used each edge (0: none).
+        h_tracks: ``(nx - 1, ny)`` view of ``tracks``: the horizontal edges.
+        v_tracks: ``(nx, ny - 1)`` view of ``tracks``: the vertical edges.
+        h_usage: ``(nx - 1, ny)`` view of ``usage``.
+        v_usage: ``(nx, ny - 1)`` view of ``usage``.
+        h_mark: ``(nx - 1, ny)`` view of ``mark``.
+        v_mark: ``(nx, ny - 1)`` view of ``mark``.
     """
 
     def __init__(self, problem: RoutingProblem, costs: AStarCosts | None = None) -> None:
         self.nx, self.ny = problem.nx, problem.ny
-        h_tracks, v_tracks = problem.tracks_2d()
-        self.h_tracks = np.ascontiguousarray(h_tracks, dtype=np.float64)
-        self.v_tracks = np.ascontiguousarray(v_tracks, dtype=np.float64)
         self.costs = costs or AStarCosts()
-        self.h_usage = np.zeros_like(self.h_tracks)
-        self.v_usage = np.zeros_like(self.v_tracks)
+        h_tracks, v_tracks = problem.tracks_2d()
+        # Flat edge arrays in the kernels' layout; the 2-D attributes are views of them.
+        self._n_h = (self.nx - 1) * self.ny
+        self.tracks = np.concatenate([np.ravel(h_tracks), np.ravel(v_tracks)]).astype(np.float64)
+        self.usage = np.zeros_like(self.tracks)
         # Marks hold (net index + 1) of the last net that used the edge: nets are routed one
         # after another, so "mark == stamp" means "this net already uses the edge".
-        self.h_mark = np.zeros(self.h_tracks.shape, dtype=np.int64)
-        self.v_mark = np.zeros(self.v_tracks.shape, dtype=np.int64)
-        size = 2 * self.nx * self.ny
-        self._g = np.full(size, np.inf)
-        self._parent = np.full(size, -1, dtype=np.int64)
-        self._closed = np.zeros(size, dtype=np.bool_)
-        self._touched = np.empty(size, dtype=np.int64)
+        self.mark = np.zeros(len(self.tracks), dtype=np.int64)
+        self.h_tracks, self.v_tracks = self._split(self.tracks)
+        self.h_usage, self.v_usage = self._split(self.usage)
+        self.h_mark, self.v_mark = self._split(self.mark)
+        self._no_history = np.zeros(len(self.tracks))
+        states = 2 * self.nx * self.ny
+        self._g = np.zeros(states)
+        self._parent = np.zeros(states, dtype=np.int64)
+        self._seen = np.zeros(states, dtype=np.int64)
+        self._stamp = 0
+        room = 3 * states + 1  # one heap entry per directed edge of the two-layer graph, plus one
+        self._heap_keys = np.zeros(room)
+        self._heap_ties = np.zeros(room, dtype=np.int64)
+        self._heap_log = np.zeros(room, dtype=np.int64)
+        self._path = np.zeros(self.nx * self.ny, dtype=np.int64)
+
+    def _split(self, flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(h, v)`` 2-D views of a flat edge array."""
+        n_h = self._n_h
+        return (
+            flat[:n_h].reshape(self.nx - 1, self.ny),
+            flat[n_h:].reshape(self.nx, self.ny - 1),
+        )
 
     def search(self, net: int, source: Sequence[int], target: Sequence[int]) -> np.ndarray:
         """The cheapest path from ``source`` to ``target`` under the current usage.
@@ -278,42 +176,22 @@ class UsageGrid:
             ``(m, 2)`` int64 gcells from source to target (vias dropped; ``m >= 1``).
         """
         c = self.costs
-        states = _astar(
-            self.nx,
-            self.ny,
-            int(source[0]),
-            int(source[1]),
-            int(target[0]),
-            int(target[1]),
-            self.h_usage,
-            self.v_usage,
-            self.h_tracks,
-            self.v_tracks,
-            self.h_mark,
-            self.v_mark,
-            net + 1,
-            c.usage_cost,
-            c.overflow_cost,
-            c.via_cost,
-            self._g,
-            self._parent,
-            self._closed,
-            self._touched,
-        )
-        cells = states // 2
-        cells = cells[np.concatenate([[True], cells[1:] != cells[:-1]])]
+        self._stamp += 1
+        n = kernels.astar(
+            int(source[0]), int(source[1]), int(target[0]), int(target[1]),
+            0, self.nx - 1, 0, self.ny - 1, self.ny, self._n_h,
+            self.tracks, self.usage, self._no_history, 1.0, 0.0, 0.0, c.overflow_cost,
+            c.usage_cost, self.mark, net + 1, True, c.via_cost, True,
+            self._g, self._parent, self._seen, self._stamp,
+            self._heap_keys, self._heap_ties, self._heap_log, self._path, 0,
+        )  # fmt: skip
+        cells = self._path[:n]
         return np.column_stack([cells // self.ny, cells % self.ny]).astype(np.int64)
 
     def commit(self, net: int, path: np.ndarray) -> None:
         """Adds ``path`` (consecutive gcells) of net ``net`` to the usage."""
-        _commit(
-            np.asarray(path, dtype=np.int64).reshape(-1, 2),
-            self.h_usage,
-            self.v_usage,
-            self.h_mark,
-            self.v_mark,
-            net + 1,
-        )
+        path = np.asarray(path, dtype=np.int64).reshape(-1, 2)
+        _commit(path, self.usage, self.mark, self.ny, self._n_h, net + 1)
 
 
 # --------------------------------------------------------------------------- the router

@@ -1,4 +1,4 @@
-"""numba kernels of the grid router: edge costs, pattern routing, A* maze routing, usage.
+"""numba kernels of the grid routers: edge costs, pattern routing, A* maze routing, usage.
 
 Flat indexing shared by the kernels (``nx`` x ``ny`` gcells):
 
@@ -17,12 +17,17 @@ appends the new path at ``pool_used``; the Python driver compacts the pool when 
 The edge cost of adding a wire of ``d`` tracks to an edge with usage ``u`` (other wires), capacity
 ``c`` and history ``h`` is, with ``x = u + d - c`` (the overflow the wire would cause, if > 0)::
 
-    cost = 1 + h + H / (1 + exp(-k (x - 1/2))) + P max(0, x)
+    cost = 1 + h + U u / max(c, 1) + H / (1 + exp(-k (x - 1/2))) + P max(0, x)
 
-a unit of wirelength, the negotiated history, a logistic penalty for nearly full edges
-(FastRoute's form) and a present-congestion term (PathFinder's), with ``H``, ``k`` and ``P``
-raised round by round by the driver. Every cost is at least 1, so Manhattan distance is an
+a unit of wirelength, the negotiated history, a linear usage term, a logistic penalty for nearly
+full edges (FastRoute's form) and a present-congestion term (PathFinder's). The negotiated router
+(:mod:`placement_env.routing.router`) uses ``U = 0`` and raises ``H``, ``k`` and ``P`` round by
+round; the sequential A* (:mod:`placement_env.routing.astar`) uses ``h = H = 0`` and ``d = 1``,
+and an edge its net already uses costs 1. Every cost is at least 1, so Manhattan distance is an
 admissible A* heuristic.
+
+:func:`astar` is the one A* search of the package: on the planar gcell graph (the negotiated
+router) or on the two-layer graph with vias (the sequential router, see :func:`astar`).
 
 Every kernel here has a pure-Python golden twin in ``tests/placement_env/routing``.
 """
@@ -39,14 +44,19 @@ import numpy as np
 
 @numba.njit(cache=True, inline="always")
 def edge_cost(
-    u: float, c: float, h: float, d: float, H: float, k: float, P: float
+    u: float, c: float, h: float, d: float, H: float, k: float, P: float, U: float = 0.0
 ) -> float:  # pragma: no cover - jitted
     """Cost of one wire of ``d`` tracks on an edge (see the module docstring)."""
     x = u + d - c
-    z = -k * (x - 0.5)
-    if z > 60.0:
-        z = 60.0
-    cost = 1.0 + h + H / (1.0 + math.exp(z))
+    cost = 1.0 + h
+    # The zero tests skip work a caller's model lacks; a skipped term would add exactly 0.
+    if U != 0.0:
+        cost += U * u / max(c, 1.0)
+    if H != 0.0:
+        z = -k * (x - 0.5)
+        if z > 60.0:
+            z = 60.0
+        cost += H / (1.0 + math.exp(z))
     if x > 0.0:
         cost += P * x
     return cost
@@ -69,29 +79,6 @@ def add_path(
     """Add ``d`` tracks to ``usage`` on every edge of the path ``pool[start:start + length]``."""
     for i in range(start, start + length - 1):
         usage[edge_between(pool[i], pool[i + 1], ny, n_h)] += d
-
-
-@numba.njit(cache=True)
-def path_cost(
-    pool: np.ndarray,
-    start: int,
-    length: int,
-    ny: int,
-    n_h: int,
-    cap: np.ndarray,
-    usage: np.ndarray,
-    hist: np.ndarray,
-    d: float,
-    H: float,
-    k: float,
-    P: float,
-) -> float:  # pragma: no cover - jitted
-    """Sum of the edge costs of a path (usage excluding the path itself)."""
-    total = 0.0
-    for i in range(start, start + length - 1):
-        e = edge_between(pool[i], pool[i + 1], ny, n_h)
-        total += edge_cost(usage[e], cap[e], hist[e], d, H, k, P)
-    return total
 
 
 @numba.njit(cache=True)
@@ -271,27 +258,34 @@ def pattern_route(
     return pool_used, len(order)
 
 
+#: A near-first A* tie is ``h << _PUSH_BITS | push``: by distance to the target, then by push
+#: (room for 2**40 pushes and distances below 2**23 gcells).
+_PUSH_BITS = 40
+_PUSH_MASK = (1 << _PUSH_BITS) - 1
+
+
 @numba.njit(cache=True)
-def _heap_push(keys, cells, size, key, cell) -> int:  # pragma: no cover - jitted
+def _heap_push(keys, ties, size, key, tie) -> int:  # pragma: no cover - jitted
+    """Push ``(key, tie)`` on the binary min-heap ``keys, ties``; returns the new size."""
     i = size
     keys[i] = key
-    cells[i] = cell
+    ties[i] = tie
     while i > 0:
         p = (i - 1) // 2
-        if keys[p] < keys[i] or (keys[p] == keys[i] and cells[p] <= cells[i]):
+        if keys[p] < keys[i] or (keys[p] == keys[i] and ties[p] <= ties[i]):
             break
         keys[p], keys[i] = keys[i], keys[p]
-        cells[p], cells[i] = cells[i], cells[p]
+        ties[p], ties[i] = ties[i], ties[p]
         i = p
     return size + 1
 
 
 @numba.njit(cache=True)
-def _heap_pop(keys, cells, size) -> int:  # pragma: no cover - jitted
+def _heap_pop(keys, ties, size) -> int:  # pragma: no cover - jitted
     """Remove the root (read it before calling); returns the new size."""
     size -= 1
     keys[0] = keys[size]
-    cells[0] = cells[size]
+    ties[0] = ties[size]
     i = 0
     while True:
         left = 2 * i + 1
@@ -300,13 +294,13 @@ def _heap_pop(keys, cells, size) -> int:  # pragma: no cover - jitted
         j = left
         right = left + 1
         if right < size and (
-            keys[right] < keys[left] or (keys[right] == keys[left] and cells[right] < cells[left])
+            keys[right] < keys[left] or (keys[right] == keys[left] and ties[right] < ties[left])
         ):
             j = right
-        if keys[i] < keys[j] or (keys[i] == keys[j] and cells[i] <= cells[j]):
+        if keys[i] < keys[j] or (keys[i] == keys[j] and ties[i] <= ties[j]):
             break
         keys[i], keys[j] = keys[j], keys[i]
-        cells[i], cells[j] = cells[j], cells[i]
+        ties[i], ties[j] = ties[j], ties[i]
         i = j
     return size
 
@@ -330,72 +324,121 @@ def astar(
     H: float,
     k: float,
     P: float,
+    U: float,
+    owner: np.ndarray,
+    net: int,
+    layered: bool,
+    via_cost: float,
+    near_first: bool,
     work_g: np.ndarray,
     work_parent: np.ndarray,
     work_seen: np.ndarray,
     stamp: int,
     heap_keys: np.ndarray,
-    heap_cells: np.ndarray,
+    heap_ties: np.ndarray,
+    heap_log: np.ndarray,
     pool: np.ndarray,
     at: int,
 ) -> int:  # pragma: no cover - jitted
     """Cheapest path from ``(x1, y1)`` to ``(x2, y2)`` inside the window ``[xlo, xhi] x [ylo,
     yhi]`` (inclusive; it must hold both ends) by A* with the Manhattan heuristic.
 
-    ``work_*`` are per-gcell scratch arrays valid where ``work_seen == stamp`` (``2 * stamp + 1``
-    marks a closed gcell), so nothing is cleared between calls. Ties pop the lower gcell id.
+    The graph is the planar gcell graph, or with ``layered`` the two-layer graph of
+    :meth:`RoutingProblem.tracks_2d`: state ``gcell * 2 + layer``, horizontal edges on layer 0,
+    vertical ones on layer 1 and a via of cost ``via_cost`` between the layers of a gcell; both
+    ends are on layer 0. An edge costs :func:`edge_cost` of ``d`` tracks with weights ``H``,
+    ``k``, ``P``, ``U``, or 1 where ``owner[e] == net`` (the net already has a wire there);
+    ``net = 0`` turns that off (``owner`` may then be empty).
+
+    ``work_*`` are per-state scratch arrays (``nx * ny`` states, twice that with ``layered``)
+    valid where ``work_seen == 2 * stamp`` (``2 * stamp + 1`` marks a closed state), so nothing
+    is cleared between calls while ``stamp`` grows. ``heap_keys`` and ``heap_ties`` need room
+    for one entry per directed edge plus one (``4 * nx * ny + 1``, ``6 * nx * ny + 1`` with
+    ``layered``), and so does ``heap_log`` (the state of each push) with ``near_first``, else it
+    may be empty. Equal ``g + h`` pops the lower state first or, with ``near_first``, the state
+    nearer the target, then the one pushed first.
 
     Returns:
-        The path length in gcells, written at ``pool[at:]`` from the first end to the second.
+        The path length in gcells (vias dropped), written at ``pool[at:]`` from the first end to
+        the second.
     """
-    src = x1 * ny + y1
-    dst = x2 * ny + y2
+    lbit = 1 if layered else 0  # state = gcell << lbit | layer
+    src = (x1 * ny + y1) << lbit
+    dst = (x2 * ny + y2) << lbit
     open_mark = 2 * stamp
     closed_mark = 2 * stamp + 1
     work_g[src] = 0.0
     work_parent[src] = -1
     work_seen[src] = open_mark
-    size = _heap_push(heap_keys, heap_cells, 0, float(abs(x1 - x2) + abs(y1 - y2)), src)
+    h0 = abs(x1 - x2) + abs(y1 - y2)
+    pushes = 0
+    if near_first:
+        heap_log[0] = src
+    size = _heap_push(heap_keys, heap_ties, 0, float(h0), h0 << _PUSH_BITS if near_first else src)
     while size > 0:
-        cell = heap_cells[0]
-        size = _heap_pop(heap_keys, heap_cells, size)
-        if work_seen[cell] == closed_mark:
+        s = heap_log[heap_ties[0] & _PUSH_MASK] if near_first else heap_ties[0]
+        size = _heap_pop(heap_keys, heap_ties, size)
+        if work_seen[s] == closed_mark:
             continue
-        work_seen[cell] = closed_mark
-        if cell == dst:
+        work_seen[s] = closed_mark
+        if s == dst:
             break
+        cell = s >> lbit
+        layer = s & lbit
         cx, cy = cell // ny, cell % ny
-        g = work_g[cell]
-        for move in range(4):
-            nx_, ny_ = cx, cy
+        g = work_g[s]
+        # Moves: 0 the via, 1 +x, 2 -x, 3 +y, 4 -y. Planar: 1-4; layer 0: 0-2; layer 1: 0, 3, 4.
+        skip = 2 if layer == 1 else 0
+        for m in range(1 - lbit, 5 - 2 * lbit):
+            move = m + skip if m > 0 else 0
             if move == 0:
-                nx_ += 1
-            elif move == 1:
-                nx_ -= 1
-            elif move == 2:
-                ny_ += 1
+                nxt, nx_, ny_ = s ^ 1, cx, cy
             else:
-                ny_ -= 1
-            if nx_ < xlo or nx_ > xhi or ny_ < ylo or ny_ > yhi:
+                nx_, ny_ = cx, cy
+                if move == 1:
+                    nx_ += 1
+                elif move == 2:
+                    nx_ -= 1
+                elif move == 3:
+                    ny_ += 1
+                else:
+                    ny_ -= 1
+                if nx_ < xlo or nx_ > xhi or ny_ < ylo or ny_ > yhi:
+                    continue
+                nxt = (nx_ * ny + ny_) << lbit | layer
+            if work_seen[nxt] == closed_mark:
                 continue
-            nb = nx_ * ny + ny_
-            if work_seen[nb] == closed_mark:
-                continue
-            e = min(cx, nx_) * ny + cy if move < 2 else n_h + cx * (ny - 1) + min(cy, ny_)
-            cand = g + edge_cost(usage[e], cap[e], hist[e], d, H, k, P)
-            if work_seen[nb] != open_mark or cand < work_g[nb]:
-                work_g[nb] = cand
-                work_parent[nb] = cell
-                work_seen[nb] = open_mark
-                f = cand + abs(nx_ - x2) + abs(ny_ - y2)
-                size = _heap_push(heap_keys, heap_cells, size, f, nb)
-    # Walk back from the sink, then reverse in place.
+            if move == 0:
+                step = via_cost
+            else:
+                e = min(cx, nx_) * ny + cy if move <= 2 else n_h + cx * (ny - 1) + min(cy, ny_)
+                if net != 0 and owner[e] == net:
+                    step = 1.0
+                else:
+                    step = edge_cost(usage[e], cap[e], hist[e], d, H, k, P, U)
+            cand = g + step
+            if work_seen[nxt] != open_mark or cand < work_g[nxt]:
+                work_g[nxt] = cand
+                work_parent[nxt] = s
+                work_seen[nxt] = open_mark
+                hn = abs(nx_ - x2) + abs(ny_ - y2)
+                tie = nxt
+                if near_first:
+                    pushes += 1
+                    heap_log[pushes] = nxt
+                    tie = hn << _PUSH_BITS | pushes
+                size = _heap_push(heap_keys, heap_ties, size, cand + hn, tie)
+    # Walk back from the sink (a via repeats its gcell: keep it once), then reverse in place.
     n = 0
-    cell = dst
-    while cell != -1:
-        pool[at + n] = cell
-        n += 1
-        cell = work_parent[cell] if cell != src else -1
+    s = dst
+    while True:
+        cell = s >> lbit
+        if n == 0 or pool[at + n - 1] != cell:
+            pool[at + n] = cell
+            n += 1
+        if s == src:
+            break
+        s = work_parent[s]
     pool[at : at + n] = pool[at : at + n][::-1].copy()
     return n
 
@@ -424,15 +467,17 @@ def maze_route(
     work_seen: np.ndarray,
     stamp: int,
     heap_keys: np.ndarray,
-    heap_cells: np.ndarray,
+    heap_ties: np.ndarray,
 ) -> tuple[int, int, int]:  # pragma: no cover - jitted
     """Rip up and reroute the connections ``order`` by A* inside their bounding box grown by
-    ``margin`` gcells (clipped to the grid).
+    ``margin`` gcells (clipped to the grid), on the planar graph with :func:`edge_cost`'s
+    ``U = 0``.
 
     Returns:
         ``(pool_used, done, stamp)``; ``done < len(order)`` means the pool filled up before
         ``order[done]`` (compact it and call again with ``order[done:]``).
     """
+    unused = np.zeros(0, dtype=np.int64)  # no owner marks, no push log
     for i in range(len(order)):
         c = order[i]
         x1, y1, x2, y2 = ends[c, 0], ends[c, 1], ends[c, 2], ends[c, 3]
@@ -462,12 +507,19 @@ def maze_route(
             H,
             k,
             P,
+            0.0,
+            unused,
+            0,
+            False,
+            0.0,
+            False,
             work_g,
             work_parent,
             work_seen,
             stamp,
             heap_keys,
-            heap_cells,
+            heap_ties,
+            unused,
             pool,
             pool_used,
         )

@@ -180,7 +180,7 @@ class _State:
         self.work_seen = np.zeros(cells, dtype=np.int64)
         self.stamp = 0
         self.heap_keys = np.zeros(4 * cells + 1)
-        self.heap_cells = np.zeros(4 * cells + 1, dtype=np.int64)
+        self.heap_ties = np.zeros(4 * cells + 1, dtype=np.int64)
 
     def overflow(self) -> np.ndarray:
         return np.maximum(self.usage - self.cap, 0.0)
@@ -232,7 +232,7 @@ class _State:
                 order, self.ends, self.demand, margin, self.nx, self.ny, self.n_h, self.cap,
                 self.usage, self.hist, *costs, self.pool, self.pool_used, self.start, self.length,
                 self.work_g, self.work_parent, self.work_seen, self.stamp, self.heap_keys,
-                self.heap_cells,
+                self.heap_ties,
             )  # fmt: skip
             order = order[done:]
             if len(order):

@@ -5,11 +5,10 @@ checked cheaply against the other hard macros and the die, and only a legal move
 (incremental HPWL through :func:`placement_env.incremental.hpwl_delta`) and accepted by the
 Metropolis rule. Moves: *shift* (a random step that shrinks as the temperature falls), *swap*
 (two macros exchange centres), *move* (to a uniformly random spot in the die) and *flip* (an
-orientation of the same footprint: N/S/FN/FS or E/W/FE/FW). Geometric cooling from a start
-temperature at which an average uphill move is accepted one time in five (the start is already
-good) down to 1/1000 of it,
-over the budget. The best placement seen is returned. Deterministic for a seed under an
-evaluation budget.
+orientation of the same footprint: N/S/FN/FS or E/W/FE/FW). The start temperature, geometric
+cooling and shift radius follow :mod:`agents.annealing_schedule`; :mod:`agents.proxy_annealing`
+shares them and the loops here (:func:`calibrate`, :func:`metropolis`).
+The best placement seen is returned. Deterministic for a seed under an evaluation budget.
 """
 
 from __future__ import annotations
@@ -19,6 +18,15 @@ from collections.abc import Callable
 
 import numpy as np
 
+from agents.annealing_schedule import (
+    CALIBRATION_ATTEMPTS,
+    CALIBRATION_RADIUS,
+    CALIBRATION_UPHILL,
+    START_ACCEPTANCE,
+    move_radius,
+    start_temperature,
+    temperature,
+)
 from agents.base import Budget, MacroProblem, Meter, Placer, PlacerResult, PlacerStats, register
 from agents.greedy import greedy_sub_placement
 from netlists import Design, Netlist, NodeKind, Placement
@@ -106,6 +114,36 @@ def propose_hard_move(
     return ([node], target[None, :], None) if boxes.fits(node, target) else None
 
 
+def calibrate(
+    meter: Meter,
+    propose: Callable[[float], Move | None],
+    delta_of: Callable[[Move], float],
+    *,
+    cost: float,
+    accept: float = START_ACCEPTANCE,
+) -> float:
+    """Start temperature from the uphill deltas of a short random walk (no move is kept).
+
+    Proposes up to :data:`~agents.annealing_schedule.CALIBRATION_ATTEMPTS` moves of radius
+    :data:`~agents.annealing_schedule.CALIBRATION_RADIUS`, scoring each legal one (one evaluation
+    of ``meter``) with ``delta_of``, which must leave the state as it found it, until
+    :data:`~agents.annealing_schedule.CALIBRATION_UPHILL` uphill deltas are seen or the budget
+    runs out; then :func:`~agents.annealing_schedule.start_temperature` of them.
+    """
+    ups: list[float] = []
+    for _ in range(CALIBRATION_ATTEMPTS):
+        move = propose(CALIBRATION_RADIUS)
+        if move is None:
+            continue
+        delta = delta_of(move)
+        meter.spend(1)
+        if delta > 0:
+            ups.append(delta)
+        if len(ups) >= CALIBRATION_UPHILL or meter.exhausted():
+            break
+    return start_temperature(ups, cost, accept)
+
+
 def metropolis(
     rng: np.random.Generator,
     meter: Meter,
@@ -117,15 +155,13 @@ def metropolis(
     *,
     cost: float,
     t_start: float,
-    radius: float,
-    min_radius: float,
     tolerance: float,
 ) -> tuple[int, int]:
     """The annealing loop shared by the placers: Metropolis acceptance under geometric cooling.
 
-    Until ``meter`` is exhausted: the temperature falls from ``t_start`` to ``t_start / 1000``
-    and the move radius (a fraction of the die) from ``radius`` to ``min_radius`` over the
-    budget; ``propose(radius)`` gives a move (None: nothing legal, not counted), ``delta_of``
+    Until ``meter`` is exhausted, with the temperature and move radius (a fraction of the die)
+    of :mod:`agents.annealing_schedule` at the budget used so far (the temperature from
+    ``t_start``): ``propose(radius)`` gives a move (None: nothing legal, not counted), ``delta_of``
     scores it (cost change), and it is kept (``accept``) or not (``reject``) by the Metropolis
     rule. ``on_best`` is called whenever the running cost beats the best seen by more than
     ``tolerance`` x max(|best|, 1).
@@ -133,7 +169,6 @@ def metropolis(
     Returns:
         Moves accepted and moves proposed.
     """
-    t_end = t_start * 1e-3
     best = cost
     accepted = proposed = attempts = 0
     while not meter.exhausted():
@@ -141,14 +176,14 @@ def metropolis(
         if attempts > 50 * max(meter.evaluations, 100):
             break  # nothing legal to propose
         frac = meter.fraction()
-        temperature = t_start * (t_end / t_start) ** frac
-        move = propose(max(radius * (1.0 - frac), min_radius))
+        t = temperature(frac, t_start)
+        move = propose(move_radius(frac))
         if move is None:
             continue
         meter.spend(1)
         proposed += 1
         delta = delta_of(move)
-        if delta <= 0 or rng.random() < math.exp(-delta / temperature):
+        if delta <= 0 or rng.random() < math.exp(-delta / t):
             accept(move)
             cost += delta
             accepted += 1
@@ -205,19 +240,9 @@ class AnnealingPlacer(Placer):
                 rng, self.move_p, macros, now.positions, now.orientations, boxes, radius * span
             )
 
-        # Start temperature: an average uphill move accepted with probability 1/5.
-        ups = []
-        for _ in range(200):
-            move = propose(0.1)
-            if move is None:
-                continue
-            meter.spend(1)
-            delta = hpwl_delta(sub, current, *move)
-            if delta > 0:
-                ups.append(delta)
-            if len(ups) >= 20 or meter.exhausted():
-                break
-        t_start = (float(np.mean(ups)) if ups else max(start_cost, 1.0) * 1e-3) / math.log(5)
+        t_start = calibrate(
+            meter, propose, lambda move: hpwl_delta(sub, current, *move), cost=start_cost
+        )
         state["best"] = current
 
         def accept(move: Move) -> None:
@@ -239,8 +264,6 @@ class AnnealingPlacer(Placer):
             keep_best,
             cost=start_cost,
             t_start=t_start,
-            radius=0.3,
-            min_radius=0.005,
             tolerance=1e-9,
         )
         best = state["best"]

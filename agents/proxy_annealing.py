@@ -14,20 +14,19 @@ against 2 ms for a full rescoring), so a 10-minute run tries a few million moves
   (N/S/FN/FS, or the rotated group, so footprints never change);
 * **soft-macro moves** (the force-directed step's job, done under the exact cost): *shift*,
   *pull* to the weighted centre of the pins it connects to, and *swap* two soft macros;
-* Metropolis acceptance with geometric cooling from a temperature at which an average uphill move
-  is accepted with probability ``start_acceptance`` down to 1/1000 of it; the best placement seen
-  is returned.
+* Metropolis acceptance with the schedule of :mod:`agents.annealing_schedule` (shared with the
+  HPWL annealer): geometric cooling from a temperature at which an average uphill move is
+  accepted with probability ``start_acceptance``; the best placement seen is returned.
 
 Only an evaluation budget makes a run deterministic for a seed.
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from agents.annealing import MacroBoxes, metropolis, propose_hard_move
+from agents.annealing import MacroBoxes, calibrate, metropolis, propose_hard_move
+from agents.annealing_schedule import START_ACCEPTANCE
 from agents.base import (
     Budget,
     MacroProblem,
@@ -74,7 +73,7 @@ class ProxyAnnealingPlacer(Placer):
         soft_fraction: float = 0.6,
         hard_weights: tuple[float, float, float, float] = (0.6, 0.15, 0.1, 0.15),
         soft_weights: tuple[float, float, float] = (0.5, 0.35, 0.15),
-        start_acceptance: float = 0.2,
+        start_acceptance: float = START_ACCEPTANCE,
         fd_iterations: int = 60,
         resync_every: int = 50_000,
         default_evaluations: int = 20_000,
@@ -172,22 +171,15 @@ class ProxyAnnealingPlacer(Placer):
                 if boxes.row[node] >= 0:
                     boxes.centre[boxes.row[node]] = pos
 
-        # Start temperature from the uphill moves of a short random walk (all taken back).
-        ups = []
-        for _ in range(400):
-            move = propose(0.05)
-            if move is None:
-                continue
+        def trial_delta(move: tuple) -> float:
             before = inc.cost.proxy
             delta = inc.move(*move) - before
             inc.undo()
-            meter.spend(1)
-            if delta > 0:
-                ups.append(delta)
-            if len(ups) >= 50 or meter.exhausted():
-                break
-        mean_up = float(np.mean(ups)) if ups else 1e-4
-        t_start = mean_up / -math.log(self.start_acceptance)
+            return delta
+
+        t_start = calibrate(
+            meter, propose, trial_delta, cost=inc.cost.proxy, accept=self.start_acceptance
+        )
         best = {"positions": inc.positions.copy(), "orientations": inc.orientations.copy()}
         proposals = [0]
 
@@ -212,8 +204,6 @@ class ProxyAnnealingPlacer(Placer):
             keep_best,
             cost=inc.cost.proxy,
             t_start=t_start,
-            radius=0.2,
-            min_radius=0.003,
             tolerance=1e-12,
         )
         placed = start.placed.copy()

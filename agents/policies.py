@@ -70,6 +70,16 @@ def _coords(rows: int, cols: int) -> torch.Tensor:
     return torch.stack(torch.meshgrid(ys, xs, indexing="ij"))
 
 
+def _dilated_stack(in_channels: int, channels: int, layers: int) -> nn.Sequential:
+    """``layers`` 3x3 conv + ReLU layers; dilation grows 1, 2, 4, 4, ... (a wider receptive
+    field at no extra cost)."""
+    convs: list[nn.Module] = [nn.Conv2d(in_channels, channels, 3, padding=1), nn.ReLU()]
+    for i in range(1, layers):
+        d = min(2**i, 4)
+        convs += [nn.Conv2d(channels, channels, 3, padding=d, dilation=d), nn.ReLU()]
+    return nn.Sequential(*convs)
+
+
 class GridEncoder(nn.Module):
     """Per-cell features at full resolution plus a pooled summary.
 
@@ -88,12 +98,7 @@ class GridEncoder(nn.Module):
         super().__init__()
         fine = max(8, channels // 4)  # full resolution is the costly part: keep it thin
         self.fine = nn.Sequential(nn.Conv2d(GRID_CHANNELS, fine, 3, padding=1), nn.ReLU())
-        coarse: list[nn.Module] = [nn.Conv2d(fine, channels, 3, padding=1), nn.ReLU()]
-        for i in range(1, layers):
-            # Growing dilation widens the receptive field at no extra cost.
-            d = min(2**i, 4)
-            coarse += [nn.Conv2d(channels, channels, 3, padding=d, dilation=d), nn.ReLU()]
-        self.coarse = nn.Sequential(*coarse)
+        self.coarse = _dilated_stack(fine, channels, layers)
         self.raw = raw
         self.out_channels = fine + channels + (len(GRID_KEYS) if raw else 0)
         self.pooled_dim = 2 * channels
@@ -131,11 +136,7 @@ class CoarseGridEncoder(nn.Module):
 
     def __init__(self, channels: int = 16, layers: int = 3) -> None:
         super().__init__()
-        convs: list[nn.Module] = [nn.Conv2d(GRID_CHANNELS, channels, 3, padding=1), nn.ReLU()]
-        for i in range(1, layers):
-            d = min(2**i, 4)
-            convs += [nn.Conv2d(channels, channels, 3, padding=d, dilation=d), nn.ReLU()]
-        self.convs = nn.Sequential(*convs)
+        self.convs = _dilated_stack(GRID_CHANNELS, channels, layers)
         self.out_channels = channels
         self.pooled_dim = 2 * channels
 

@@ -152,13 +152,58 @@ class CoarseGridEncoder(nn.Module):
         return low, torch.cat([low.mean(dim=(2, 3)), low.amax(dim=(2, 3))], dim=1)
 
 
+def _edge_lists(obs: dict[str, torch.Tensor], n: int) -> tuple[torch.Tensor, ...]:
+    """Both directions of the padded edges of a batch as flat node indices over ``B * n``
+    nodes, their weights ``(2 B E, 1)`` (padded edges 0), and each node's weighted degree."""
+    edges = obs["graph_edges"].long().clamp(0, n - 1)  # (B, E, 2)
+    b = edges.shape[0]
+    weight = (obs["graph_edge_weights"] * obs["graph_edge_mask"]).reshape(-1, 1)  # (B*E, 1)
+    offset = (torch.arange(b, device=edges.device) * n).unsqueeze(1)
+    src = (edges[..., 0] + offset).reshape(-1)
+    dst = (edges[..., 1] + offset).reshape(-1)
+    both_src, both_dst = torch.cat([src, dst]), torch.cat([dst, src])
+    both_w = torch.cat([weight, weight])
+    degree = torch.zeros(b * n, 1, device=edges.device).index_add_(0, both_dst, both_w)
+    return both_src, both_dst, both_w, degree
+
+
+def _rounds(hidden: int, layers: int) -> tuple[nn.ModuleList, nn.ModuleList]:
+    """MLPs and layer norms of ``layers`` message-passing rounds (:func:`_pass_messages`)."""
+    rounds = nn.ModuleList(
+        nn.Sequential(nn.Linear(2 * hidden, hidden), nn.ReLU(), nn.Linear(hidden, hidden))
+        for _ in range(layers)
+    )
+    return rounds, nn.ModuleList(nn.LayerNorm(hidden) for _ in range(layers))
+
+
+def _pass_messages(
+    h: torch.Tensor,
+    obs: dict[str, torch.Tensor],
+    node_mask: torch.Tensor,
+    rounds: nn.ModuleList,
+    norms: nn.ModuleList,
+) -> torch.Tensor:
+    """Residual rounds ``h <- LayerNorm(h + MLP([h, weighted mean of neighbours]))`` over the
+    graph of ``obs``; padded macros stay zero."""
+    b, n, _ = h.shape
+    both_src, both_dst, both_w, degree = _edge_lists(obs, n)
+    for layer, norm in zip(rounds, norms, strict=True):
+        flat = h.reshape(b * n, -1)
+        agg = torch.zeros_like(flat).index_add_(0, both_dst, flat[both_src] * both_w)
+        agg = agg / degree.clamp(min=1e-6)
+        update = layer(torch.cat([flat, agg], dim=-1)).reshape(b, n, -1)
+        h = norm(h + update) * node_mask.unsqueeze(-1)
+    return h
+
+
 class MacroGraphEncoder(nn.Module):
     """Message passing over the padded macro graph; returns [mean embedding, current macro's].
 
     Node inputs are the ``macro_features`` rows plus a flag for the macro placed next (the first
     unplaced one: macros are placed in row order). Each layer averages neighbours' embeddings
     with the edge weights (both directions; padded edges and padded macros count zero) and adds
-    an MLP of ``[h, mean neighbour]`` to ``h`` (residual).
+    an MLP of ``[h, mean neighbour]`` to ``h`` (residual). Runs on every observation: the
+    placed flags and positions change each step.
 
     Args:
         node_features: Columns of ``macro_features``.
@@ -169,11 +214,7 @@ class MacroGraphEncoder(nn.Module):
     def __init__(self, node_features: int, hidden: int = 64, layers: int = 3) -> None:
         super().__init__()
         self.embed = nn.Sequential(nn.Linear(node_features + 1, hidden), nn.ReLU())
-        self.rounds = nn.ModuleList(
-            nn.Sequential(nn.Linear(2 * hidden, hidden), nn.ReLU(), nn.Linear(hidden, hidden))
-            for _ in range(layers)
-        )
-        self.norms = nn.ModuleList(nn.LayerNorm(hidden) for _ in range(layers))
+        self.rounds, self.norms = _rounds(hidden, layers)
         self.out_dim = 2 * hidden
 
     def forward(self, obs: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -183,24 +224,102 @@ class MacroGraphEncoder(nn.Module):
         current = _current_index(feats, node_mask)  # (B,)
         flag = nn.functional.one_hot(current, n).to(feats.dtype).unsqueeze(-1)
         h = self.embed(torch.cat([feats, flag], dim=-1)) * node_mask.unsqueeze(-1)
-
-        edges = obs["graph_edges"].long().clamp(0, n - 1)  # (B, E, 2)
-        weight = (obs["graph_edge_weights"] * obs["graph_edge_mask"]).reshape(-1, 1)  # (B*E, 1)
-        offset = (torch.arange(b, device=feats.device) * n).unsqueeze(1)
-        src = (edges[..., 0] + offset).reshape(-1)
-        dst = (edges[..., 1] + offset).reshape(-1)
-        both_src, both_dst = torch.cat([src, dst]), torch.cat([dst, src])
-        both_w = torch.cat([weight, weight])
-        degree = torch.zeros(b * n, 1, device=feats.device).index_add_(0, both_dst, both_w)
-        for layer, norm in zip(self.rounds, self.norms, strict=True):
-            flat = h.reshape(b * n, -1)
-            agg = torch.zeros_like(flat).index_add_(0, both_dst, flat[both_src] * both_w)
-            agg = agg / degree.clamp(min=1e-6)
-            update = layer(torch.cat([flat, agg], dim=-1)).reshape(b, n, -1)
-            h = norm(h + update) * node_mask.unsqueeze(-1)
+        h = _pass_messages(h, obs, node_mask, self.rounds, self.norms)
         mean = h.sum(dim=1) / node_mask.sum(dim=1, keepdim=True).clamp(min=1.0)
         now = h[torch.arange(b, device=feats.device), current]
         return torch.cat([mean, now], dim=-1)
+
+
+#: Columns of ``macro_features`` that do not change during an episode (width, height).
+STATIC_FEATURES = 2
+
+
+class StaticGraphEncoder(nn.Module):
+    """The ``"coarse"`` policy's graph encoder: message passing over the *static* part of the
+    macro graph (each macro's width, height and weighted degree), then a cheap per-observation
+    readout ``[mean embedding, current macro's, mean over the placed macros]``.
+
+    The static part is the same for every step of every episode of a design, so it runs once per
+    distinct design in a batch (usually one), not once per observation: during an update that
+    is 1/256 of :class:`MacroGraphEncoder`'s work at batch 256. Where the macros sit is the
+    grid encoder's job (density, wire mask). Under ``torch.no_grad`` (rollout collection) the
+    embeddings are also kept between calls while the weights and the graph stay the same.
+
+    Args:
+        hidden: Embedding width.
+        layers: Message-passing rounds.
+    """
+
+    def __init__(self, hidden: int = 32, layers: int = 2) -> None:
+        super().__init__()
+        self.embed = nn.Sequential(nn.Linear(STATIC_FEATURES + 1, hidden), nn.ReLU())
+        self.rounds, self.norms = _rounds(hidden, layers)
+        self.out_dim = 3 * hidden
+        self._cache: tuple[tuple[int, ...], torch.Tensor, torch.Tensor] | None = None
+
+    def embeddings(self, obs: dict[str, torch.Tensor]) -> torch.Tensor:
+        """(B, n, hidden) node embeddings of each observation's static graph, computed per
+        observation (the golden version of :meth:`forward`'s grouping)."""
+        feats = obs["macro_features"]
+        b, n, _ = feats.shape
+        node_mask = obs.get("macro_mask", torch.ones(b, n, device=feats.device))
+        _, _, both_w, degree = _edge_lists(obs, n)
+        top = degree.reshape(b, n).amax(dim=1, keepdim=True).clamp(min=1e-6)
+        static = torch.cat(
+            [feats[..., :STATIC_FEATURES], (degree.reshape(b, n) / top)[..., None]], -1
+        )
+        h = self.embed(static) * node_mask.unsqueeze(-1)
+        return _pass_messages(h, obs, node_mask, self.rounds, self.norms)
+
+    def _static_key(self, obs: dict[str, torch.Tensor]) -> torch.Tensor:
+        """(B, K) everything the static embeddings depend on, one row per observation."""
+        feats = obs["macro_features"]
+        b, n, _ = feats.shape
+        parts = [
+            obs["graph_edges"].reshape(b, -1),
+            (obs["graph_edge_weights"] * obs["graph_edge_mask"]).reshape(b, -1),
+            feats[..., :STATIC_FEATURES].reshape(b, -1),
+        ]
+        if "macro_mask" in obs:
+            parts.append(obs["macro_mask"])
+        return torch.cat(parts, dim=1)
+
+    def _grouped(self, obs: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Embeddings of the distinct static graphs ``(U, n, hidden)`` and each observation's
+        row among them ``(B,)``."""
+        key = self._static_key(obs)
+        b = key.shape[0]
+        if b == 1 or bool((key == key[:1]).all()):
+            unique, inverse = key[:1], torch.zeros(b, dtype=torch.long, device=key.device)
+        else:
+            unique, inverse = torch.unique(key, dim=0, return_inverse=True)
+        versions = tuple(p._version for p in self.parameters())
+        if not torch.is_grad_enabled() and self._cache is not None:
+            cached_versions, cached_key, cached = self._cache
+            if cached_versions == versions and torch.equal(cached_key, unique):
+                return cached, inverse
+        first = torch.zeros(len(unique), dtype=torch.long, device=key.device)
+        first.scatter_(0, inverse.flip(0), torch.arange(b - 1, -1, -1, device=key.device))
+        sub = {k: v[first] for k, v in obs.items()}
+        emb = self.embeddings(sub)
+        self._cache = (versions, unique, emb.detach()) if not torch.is_grad_enabled() else None
+        return emb, inverse
+
+    def forward(self, obs: dict[str, torch.Tensor]) -> torch.Tensor:
+        feats = obs["macro_features"]
+        b, n, _ = feats.shape
+        node_mask = obs.get("macro_mask", torch.ones(b, n, device=feats.device))
+        emb, inverse = self._grouped(obs)  # (U, n, hidden), (B,)
+        current = _current_index(feats, node_mask)
+        real = node_mask.sum(dim=1, keepdim=True).clamp(min=1.0)
+        placed = feats[..., 2] * node_mask  # (B, n)
+        mean = emb.sum(dim=1)[inverse] / real
+        now = emb[inverse, current]
+        placed_sum = (
+            torch.einsum("bn,bnh->bh", placed, emb[inverse]) if len(emb) > 1 else (placed @ emb[0])
+        )
+        placed_mean = placed_sum / placed.sum(dim=1, keepdim=True).clamp(min=1.0)
+        return torch.cat([mean, now, placed_mean], dim=-1)
 
 
 def _current_index(feats: torch.Tensor, node_mask: torch.Tensor) -> torch.Tensor:
@@ -315,7 +434,9 @@ class GnnExtractor(PlacementExtractor):
             observation_space, channels, hidden, wire_skip, wire_prior, centre_prior, head
         )
         features = observation_space["macro_features"].shape[-1]
-        self.graph = MacroGraphEncoder(features, hidden)
+        self.graph: nn.Module = (
+            StaticGraphEncoder(hidden) if head == "coarse" else MacroGraphEncoder(features, hidden)
+        )
         current = observation_space["current_macro"].shape[0]
         self.mix = nn.Sequential(
             nn.Linear(self._pooled_dim + self.graph.out_dim + current, hidden), nn.ReLU()

@@ -25,10 +25,18 @@ picks parts, so that two parts can run as two processes:
   and all of the steps, best of 1 + ``--samples`` at the end, and the zero-shot TPUv1 policy;
   ``--soften`` softens the pre-trained policy first (``train_agent.py --soften``).
 
+* ``throughput``: training env steps per second (collection plus the PPO updates) on ibm01 at
+  grid 64, one torch thread, of the old recipe (the full head, 4 passes in minibatches of 64, one
+  env), the old recipe with the new recipe's 8 in-process envs, and the new recipe
+  (:data:`agents.ppo_training.FAST_TRAINING`: the coarse head, one pass in minibatches of 256,
+  8 in-process envs); 512-step rollouts, median of ``--repeats`` timed runs each, and the
+  ratios to the old recipe.
+
 Writes ``bench.md`` (tables) and ``bench.json`` under ``--out`` (``bench_<part>.*`` with one
 part).
 
     python scripts/bench_ppo.py --minutes 7 --seeds 3 --only tpu --out bench_ppo_out
+    python scripts/bench_ppo.py --only throughput --repeats 3
 """
 
 from __future__ import annotations
@@ -66,7 +74,11 @@ CENTRE_PRIOR = 3.0
 IBM_TRAIN = {"anchor_coef": 0.5, "ent_coef": 0.0, "learning_rate": 1e-4, "n_epochs": 1}
 EVAL_SAMPLES = 2
 TPU_TARGETS = ("TPUv2", "TPUv3")  # unseen chips for the TPUv1 policies
-PARTS = ("tpu", "ibm01", "finetune", "finetune_tpu")
+PARTS = ("tpu", "ibm01", "finetune", "finetune_tpu", "throughput")
+#: Env steps per rollout of the throughput part, all envs together, and rollouts timed per run
+#: (after one untimed warm-up rollout).
+THROUGHPUT_ROLLOUT = 512
+THROUGHPUT_ROLLOUTS = 2
 
 
 def _fmt(values: list[float]) -> str:
@@ -194,6 +206,46 @@ def bench_ibm01(out: Path, seeds: list[int], minutes: float, samples: int):
     secs = _fmt([s["train_seconds"] for s in data["ppo"]])
     lines.append(f"| (PPO steps / train s) | {steps} / {secs} | |")
     return lines, data
+
+
+def _training_rate(config, n_envs: int, seed: int) -> float:
+    """Env steps per second of MaskablePPO training (collection and updates) on ibm01."""
+    import torch
+
+    from agents.ppo_training import build_vec_env, new_model
+
+    torch.set_num_threads(1)
+    options = [EnvOptions("ICCAD04-ibm01-v0", grid=IBM_GRID, graph=True, env_kwargs=IBM_ENV)]
+    setup = build_vec_env(options, n_envs, seed=seed, in_process=True)
+    model = new_model(config, setup.env, seed)
+    model.learn(THROUGHPUT_ROLLOUT)  # warm-up: first-call allocations, numba, caches
+    start = time.perf_counter()
+    model.learn(THROUGHPUT_ROLLOUTS * THROUGHPUT_ROLLOUT, reset_num_timesteps=False)
+    return THROUGHPUT_ROLLOUTS * THROUGHPUT_ROLLOUT / (time.perf_counter() - start)
+
+
+def bench_throughput(repeats: int):
+    from agents.ppo_training import FAST_ENVS, FAST_TRAINING, PPOConfig
+
+    prior = {"wire_skip": True, "wire_prior": WIRE_PRIOR, "centre_prior": CENTRE_PRIOR}
+    recipes = (
+        ("old: full head, 4 epochs x batch 64, 1 env", PPOConfig(**prior, n_steps=512), 1),
+        ("old recipe, 8 in-process envs", PPOConfig(**prior, n_steps=64), FAST_ENVS),
+        ("new: coarse head, 1 epoch x batch 256, 8 in-process envs",
+         PPOConfig(**prior, **FAST_TRAINING, n_steps=THROUGHPUT_ROLLOUT // FAST_ENVS),
+         FAST_ENVS),
+    )  # fmt: skip
+    rates: dict[str, list[float]] = {label: [] for label, _, _ in recipes}
+    for r in range(repeats):  # interleaved, so that a slow spell of the machine hits all alike
+        for label, config, n_envs in recipes:
+            rates[label].append(_training_rate(config, n_envs, seed=r))
+    old = statistics.median(rates[recipes[0][0]])
+    lines = ["| recipe | training steps/s (median) | runs | ratio to old |", "|---|---|---|---|"]
+    for label, _, _ in recipes:
+        median = statistics.median(rates[label])
+        runs = ", ".join(f"{v:.1f}" for v in rates[label])
+        lines.append(f"| {label} | {median:.1f} | {runs} | {median / old:.1f}x |")
+    return lines, {"rates": rates, "rollout": THROUGHPUT_ROLLOUT}
 
 
 def _episodes_played(run: Path) -> int:
@@ -324,6 +376,7 @@ def main(argv: list[str] | None = None) -> int:
         default=1.0,
         help="finetune_tpu: soften the pre-trained policy by this first (train_agent --soften)",
     )
+    parser.add_argument("--repeats", type=int, default=3, help="throughput: timed runs each")
     parser.add_argument("--only", nargs="+", default=list(PARTS), help="parts to run, in order")
     parser.add_argument("--out", default="bench_ppo_out")
     parser.add_argument("--pretrained", help="the tpu / ibm01 parts' output (default: --out)")
@@ -352,6 +405,10 @@ def main(argv: list[str] | None = None) -> int:
         elif part == "finetune":
             lines, data[part] = bench_finetune(out, pre, seeds, args.finetune_steps, args.samples)
             title = f"Pre-train on ibm01, fine-tune on ibm03 vs scratch, {args.seeds} seeds"
+        elif part == "throughput":
+            lines, data[part] = bench_throughput(args.repeats)
+            title = (f"PPO training throughput, ICCAD04 ibm01 grid {IBM_GRID}, one torch thread, "
+                     f"{THROUGHPUT_ROLLOUT}-step rollouts, median of {args.repeats}")  # fmt: skip
         else:
             lines, data[part] = bench_finetune_tpu(
                 out, pre, seeds, args.finetune_steps, args.samples, args.soften

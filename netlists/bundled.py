@@ -12,8 +12,9 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
+from netlists import generator
 from netlists.design import Design
-from netlists.errors import UnknownDesignError
+from netlists.errors import InvalidNetlistError, UnknownDesignError
 from netlists.formats import read_design
 from netlists.formats.circuit_training import read_circuit_training, read_plc_header
 from netlists.types import Canvas
@@ -139,13 +140,15 @@ def _load_bundled(name: str) -> Design:
 
 
 def load(name_or_path: str | Path) -> Design:
-    """Loads a bundled design by name, or any supported design file by path.
+    """Loads a bundled design by name, any supported design file by path, or a synthetic design
+    of :mod:`netlists.generator` by its name (``synth-m40-s3``, see
+    :data:`netlists.generator.NAME_FORM`).
 
     Bundled designs are cached (they are immutable), so loading one twice is free.
 
     Raises:
-        UnknownDesignError: Neither a bundled name nor an existing file; the message suggests
-            close names.
+        UnknownDesignError: Neither a bundled name, an existing file nor a well-formed
+            ``synth-`` name; the message suggests close names or gives the synthetic form.
         UnsupportedFormatError: A file type no reader handles.
         NetlistFormatError: A malformed file.
     """
@@ -155,6 +158,12 @@ def load(name_or_path: str | Path) -> Design:
     path = Path(name_or_path)
     if path.exists():
         return read_design(path)
+    if key.startswith(f"{generator.NAME_PREFIX}-"):
+        try:
+            config, seed = generator.parse_design_name(key)
+        except InvalidNetlistError as error:
+            raise UnknownDesignError(str(error)) from None
+        return generator.generate(config, seed)
     close = difflib.get_close_matches(key, BUNDLED, n=3)
     hint = f" Did you mean {', '.join(close)}?" if close else ""
     raise UnknownDesignError(

@@ -7,6 +7,10 @@ A *design spec* is any of:
 * a registered env id, with or without the ``placement_env/`` namespace and the ``-v0``
   version -- ``TPUv2-v0``, ``placement_env/ICCAD04-ibm01-v0``, ``ICCAD04-ibm03``;
 * a bundled design name (``python -m netlists list``) or the path of a design file;
+* a synthetic design of :mod:`netlists.generator`: ``synth-m<macros>-s<seed>`` (the default
+  config with that many macros, drawn with that seed -- ``synth-m40-s3``), optionally with
+  ``-<code><value>`` fields for other settings before the seed (``synth-m40-u0.5-s3``, see
+  :data:`netlists.generator.NAME_FORM`);
 * a :class:`netlists.Design` or :class:`netlists.Netlist` object.
 
 :func:`resolve_design` says what a spec names (:class:`DesignRef`), :func:`load_design` builds
@@ -23,6 +27,7 @@ from typing import Any
 
 import netlists
 from netlists import Design, Netlist, Placement, UnknownDesignError
+from netlists.generator import NAME_PREFIX
 from placement_env.registration import SPECS
 
 _GENERIC = "MacroPlacement-v0"
@@ -35,7 +40,8 @@ class DesignRef:
     Attributes:
         label: The design's one name, safe in file names: the env name without its version for
             env ids and presets (``TPUv1``, ``ICCAD04-ibm01``), else the bundled name, the file's
-            stem, or the netlist's own name.
+            stem, or the netlist's own name (the canonical ``synth-...`` name for synthetic
+            designs).
         env_id: The registered env id (``placement_env/TPUv1-v0``), or ``None``.
         preset: The accel preset (``tpu_v1``), or ``None``.
         source: What :func:`netlists.load` takes (a bundled name or a path), a ``Design``, or
@@ -62,7 +68,8 @@ def resolve_design(spec: Any) -> DesignRef:
 
     Raises:
         UnknownDesignError: A string that is no preset, env id, bundled name or existing file
-            (the message lists the presets and env ids).
+            (the message lists the presets and env ids), or a malformed ``synth-`` name (the
+            message gives the form).
         TypeError: ``spec`` is of another type.
     """
     import accel
@@ -77,6 +84,9 @@ def resolve_design(spec: Any) -> DesignRef:
             f"or a netlists.Netlist, got {type(spec).__name__}"
         )
     text = str(spec)
+    if text.startswith(f"{NAME_PREFIX}-") and not Path(text).exists():
+        design = netlists.load(text)  # raises UnknownDesignError with the form if malformed
+        return DesignRef(label=design.name, source=text)
     env_name = _env_name(text)
     preset = accel.preset_name(text.removeprefix("placement_env/").removesuffix("-v0"))
     if preset is not None:

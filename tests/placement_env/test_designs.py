@@ -97,3 +97,40 @@ def test_design_labels__unique_and_named_after_the_netlist_for_files(tmp_path):
     labels = design_labels([*files, "tpu_v1", "TPUv1-v0", files[0]])
     assert labels == [design.netlist.name, f"{design.netlist.name}_2", "TPUv1", "TPUv1_2",
                       design.netlist.name]  # fmt: skip
+
+
+def test_synth_spec__names_the_generated_design():
+    from netlists.generator import GeneratorConfig, generate
+
+    ref = resolve_design("synth-m40-s3")
+    assert (ref.label, ref.env_id, ref.preset) == ("synth-m40-s3", None, None)
+    design = load_design("synth-m40-s3")
+    assert design.netlist.same_as(generate(GeneratorConfig(num_macros=40), 3).netlist)
+    assert design.placement.placed.all()
+    assert load_design("synth-m40-u0.5-s3").netlist.name == "synth-m40-u0.5-s3"
+    assert resolve_design("synth-m40-u0.50-s3").label == "synth-m40-u0.5-s3"  # canonical label
+
+
+@pytest.mark.parametrize("spec", ["synth-mX-s1", "synth-m0-s1", "synth-m3", "synth-m3-q1-s1"])
+def test_malformed_synth_spec__unknown_design_with_the_form(spec):
+    with pytest.raises(UnknownDesignError, match=r"synth-m<macros>.*-s<seed>") as caught:
+        resolve_design(spec)
+    assert spec in str(caught.value)
+
+
+def test_synth_spec__env_builds_and_a_masked_random_rollout_places_every_macro():
+    from placement_env.env import MacroPlacementEnv
+
+    env = MacroPlacementEnv(netlist="synth-m20-s1", grid=32)
+    assert env.netlist.name == "synth-m20-s1" and len(env.macros) == 20
+    rng = np.random.default_rng(0)
+    env.reset(seed=0)
+    total, done, info = 0.0, False, {}
+    while not done:
+        legal = np.flatnonzero(env.action_masks())
+        assert len(legal)
+        _, reward, terminated, truncated, info = env.step(int(rng.choice(legal)))
+        total += reward
+        done = terminated or truncated
+    assert not info["invalid_action"] and not info["dead_end"] and info["n_placed"] == 20
+    assert total == pytest.approx(-info["cost"])

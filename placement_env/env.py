@@ -53,7 +53,7 @@ __all__ = [
 ]
 
 
-def _macro_graph(netlist: Netlist, macros: np.ndarray, max_edges: int | None) -> dict:
+def macro_graph(netlist: Netlist, macros: np.ndarray, max_edges: int | None) -> dict:
     """Padded macro-to-macro connectivity for graph policies (static over an episode).
 
     Each net joins the macros among its pins by a path through them in placement order (a
@@ -90,7 +90,8 @@ def _macro_graph(netlist: Netlist, macros: np.ndarray, max_edges: int | None) ->
     return {"graph_edges": edges, "graph_edge_weights": edge_weights, "graph_edge_mask": mask}
 
 
-def _grid_shape(grid: int | Sequence[int]) -> tuple[int, int]:
+def grid_shape(grid: int | Sequence[int]) -> tuple[int, int]:
+    """``(rows, cols)`` of a grid given as one side or a pair; raises ValueError otherwise."""
     if isinstance(grid, int | np.integer):
         rows = cols = int(grid)
     else:
@@ -317,7 +318,7 @@ class MacroPlacementEnv(gym.Env):
         self.dead_end_penalty = float(dead_end_penalty)
         self.render_mode = render_mode
         self.viewer = GridViewer(fps=self.metadata["render_fps"]) if viewer is None else viewer
-        rows, cols = _grid_shape(grid)
+        rows, cols = grid_shape(grid)
         self.grid = Grid.over(self.netlist.canvas, rows, cols)
         self.problem = MacroProblem(self.design, context="macros", order=order, ports=ports)
         self.macros = self.problem.macros
@@ -339,7 +340,7 @@ class MacroPlacementEnv(gym.Env):
 
         self.action_space = spaces.Discrete(rows * cols)
         grid_box = spaces.Box(0.0, 1.0, shape=(rows, cols), dtype=np.float32)
-        self._graph = _macro_graph(nl, self.macros, max_edges) if graph_observation else None
+        self._graph = macro_graph(nl, self.macros, max_edges) if graph_observation else None
         graph_spaces = {}
         if self._graph is not None:
             edges = len(self._graph["graph_edge_mask"])

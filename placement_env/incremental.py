@@ -344,7 +344,7 @@ def _net_entries(netlist: Netlist, nets: np.ndarray) -> np.ndarray:
     return base + np.arange(lengths.sum())
 
 
-def _nets_hpwl(netlist: Netlist, placement: Placement, nets: np.ndarray) -> np.ndarray:
+def nets_hpwl(netlist: Netlist, placement: Placement, nets: np.ndarray) -> np.ndarray:
     """(len(nets),) unweighted HPWL of the given nets, touching only their incidences."""
     arrays = netlist.arrays
     entries = _net_entries(netlist, nets)
@@ -374,6 +374,4 @@ def hpwl_delta(
         return 0.0
     after = placement.with_positions(nodes, positions, orientations)
     weights = netlist.net_weights[nets]
-    return float(
-        weights @ (_nets_hpwl(netlist, after, nets) - _nets_hpwl(netlist, placement, nets))
-    )
+    return float(weights @ (nets_hpwl(netlist, after, nets) - nets_hpwl(netlist, placement, nets)))

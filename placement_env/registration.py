@@ -16,6 +16,10 @@
 * ``placement_env/ICCAD04-ibm01-v0`` ... ``placement_env/ICCAD04-ibm14-v0`` (no ibm05, which has
   no macros) -- the ICCAD04 design of that name (``netlist="ibmNN"``) on a 128 x 128 grid with the
   ``"hpwl"`` reward; any env argument can be overridden.
+* ``placement_env/MacroRefine-v0`` -- :class:`placement_env.refine_env.MacroRefineEnv`: improve a
+  complete legal placement one macro move at a time (default: ``n10`` from a random legal start on
+  a 64 x 64 grid with the ``"hpwl"`` cost); pass ``netlist=``, ``grid=``, ``cost=``, ``moves=``,
+  ``start=``, ``ports=``, ``max_edges=``, ``render_mode=``.
 * The same ids without the ``placement_env/`` namespace, so that the ``"placement_env:Name"``
   form (import the module, then make the id) works, for example in subprocess vector envs.
 """
@@ -71,6 +75,11 @@ for _name, (_entry, _kwargs) in SPECS.items():
     for _env_id in (f"placement_env/{_name}", _name):
         if _env_id not in registry:
             register(id=_env_id, entry_point=_entry, kwargs=dict(_kwargs))
+
+# Not in SPECS: SPECS names the envs whose id also names a design (placement_env.designs).
+for _env_id in ("placement_env/MacroRefine-v0", "MacroRefine-v0"):
+    if _env_id not in registry:
+        register(id=_env_id, entry_point="placement_env.refine_env:MacroRefineEnv")
 
 # placement_env/GlobalRouting-v0 -- :class:`placement_env.routing.env.GlobalRoutingEnv` (a new
 # Liao-style 8 x 8 synthetic problem per reset unless ``problem=`` or ``generator=`` say otherwise).

@@ -13,9 +13,10 @@ picks parts, so that two parts can run as two processes:
   macro HPWL, :func:`placement_env.wirelength.macro_hpwl`); the env leaves the pads out
   (``ports=False``), so that its HPWL cost is that metric. The policy starts from the greedy
   prior (``wire_skip``, ``wire_prior=300``, ``centre_prior=3``: at first its argmax is the
-  greedy placer's rule) and trains anchored to it (:data:`IBM_TRAIN`). So that what PPO adds
-  is visible, the untrained prior is decoded the same ways, and sampled as many times as the PPO
-  run played episodes (training and evaluation) against the best placement PPO saw.
+  greedy placer's rule) and trains anchored to it with the fast recipe (:data:`IBM_TRAIN`). So
+  that what PPO adds is visible, the untrained prior is decoded the same ways, and sampled as
+  many times as the PPO run played episodes (training and evaluation; at most
+  :data:`EQUAL_ROLLOUTS_CAP`) against the best placement PPO saw.
 * ``finetune``: the ibm01 policy of each seed fine-tuned on the unseen ibm03 against the same
   training from scratch (the pre-trained run's architecture, prior and PPO settings, same
   seed) for ``--finetune-steps`` env steps each.
@@ -67,11 +68,18 @@ WIRE_PRIOR = 300.0
 # Strong enough that small updates do not flip the argmax where the wire mask is flat (in 60 of
 # ibm01's 246 steps the macro has no net to a placed one); 0.5 let them flip (runs/bench_ppo7).
 CENTRE_PRIOR = 3.0
-# Keeps the prior: a pull towards it (anchor_coef x KL, no separate entropy bonus: the KL holds
-# one), with a small step size. One pass per rollout: a 4-epoch update costs ~14x the env step
-# (70 ms against 5 ms per step, one thread); one pass fits ~3.5x more steps (40 against 11 per
-# second, bench_ppo10 vs 7).
-IBM_TRAIN = {"anchor_coef": 0.5, "ent_coef": 0.0, "learning_rate": 1e-4, "n_epochs": 1}
+# The fast recipe (agents.ppo_training.FAST_TRAINING with 8 in-process envs: about 30x the old
+# recipe's steps per second, docs/benchmarks/ppo_throughput.md), anchored to the prior by a light
+# KL pull (no separate entropy bonus: the KL holds one). The step size is 20x the old recipe's
+# 1e-4, under which the policy hardly moved from its sharp prior (approx. KL per update ~1e-8 in
+# 5-minute trials; 2e-3 lowered the mean training cost about 3% in 5 minutes).
+IBM_TRAIN = {"anchor_coef": 0.1, "ent_coef": 0.0, "learning_rate": 2e-3, "head": "coarse",
+             "batch_size": 256, "n_epochs": 1, "n_envs": 8, "in_process": True,
+             "n_steps": 64}  # fmt: skip
+IBM_EVAL_EVERY = 20_000
+# Sampling the untrained prior as often as PPO played takes as long as the training itself once
+# PPO plays thousands of episodes; capped.
+EQUAL_ROLLOUTS_CAP = 400
 EVAL_SAMPLES = 2
 TPU_TARGETS = ("TPUv2", "TPUv3")  # unseen chips for the TPUv1 policies
 PARTS = ("tpu", "ibm01", "finetune", "finetune_tpu", "throughput")
@@ -167,7 +175,8 @@ def bench_ibm01(out: Path, seeds: list[int], minutes: float, samples: int):
                     wire_skip=True,
                     wire_prior=WIRE_PRIOR, centre_prior=CENTRE_PRIOR, **IBM_TRAIN,
                     timesteps=STEPS, max_minutes=minutes, seed=seed,
-                    out=str(out / f"ibm01_s{seed}"), eval_every=2000, eval_samples=EVAL_SAMPLES,
+                    out=str(out / f"ibm01_s{seed}"), eval_every=IBM_EVAL_EVERY,
+                    eval_samples=EVAL_SAMPLES,
                     progress=False)  # fmt: skip
         data["ppo"].append(train(args))
         _untrained(out / f"ibm01_prior_s{seed}.zip", options, args)
@@ -194,11 +203,13 @@ def bench_ibm01(out: Path, seeds: list[int], minutes: float, samples: int):
     # Equal episodes: the prior sampled as often as PPO played (training + evaluation rollouts)
     # against the best placement PPO saw (env HPWL = MH with ports=False).
     played = [_episodes_played(out / f"ibm01_s{s}") for s in seeds]
+    rollouts = [min(k, EQUAL_ROLLOUTS_CAP) for k in played]
     results = [_decode(out / f"ibm01_prior_s{s}.zip", design, s, k - 1, IBM_ENV)
-               for s, k in zip(seeds, played, strict=True)]  # fmt: skip
-    row("untrained prior, best of as many rollouts as PPO played",
+               for s, k in zip(seeds, rollouts, strict=True)]  # fmt: skip
+    row(f"untrained prior, best of as many rollouts as PPO played (at most {EQUAL_ROLLOUTS_CAP})",
         [macro_hpwl(design.netlist, r.placement) for r in results],
-        f"rollouts {', '.join(map(str, played))}")  # fmt: skip
+        f"rollouts {', '.join(map(str, rollouts))} "
+        f"(PPO played {', '.join(map(str, played))})")  # fmt: skip
     row("PPO, best placement seen in training and evaluation",
         [s["designs"]["ICCAD04-ibm01"]["best_info"]["hpwl"] for s in data["ppo"]],
         "same rollouts")  # fmt: skip

@@ -10,6 +10,7 @@ from agents import (  # noqa: F401  (register the placers)
     evolution,
     greedy,
     learned,
+    learned_annealing,
     proxy_annealing,
     random_placer,
 )

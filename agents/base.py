@@ -136,9 +136,9 @@ class MacroProblem(problem.MacroProblem):
     ``"placed"`` context by default), raising :class:`PlacerError` so that a placer fails with
     one exception type."""
 
-    def __init__(self, design: Design, context: str = "placed") -> None:
+    def __init__(self, design: Design, context: str = "placed", ports: bool = True) -> None:
         with _as_placer_error():
-            super().__init__(design, context=context)
+            super().__init__(design, context=context, ports=ports)
 
     def grid(self, size: int = 64, max_size: int = 1024) -> Grid:
         with _as_placer_error():

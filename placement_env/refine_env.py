@@ -442,6 +442,8 @@ class MacroRefineEnv(gym.Env):
         self._placement: Placement | None = None
         self._done = False
         self._phase = 0
+        # The last place step's (macros, their positions before it, the cost before it): undo().
+        self._last: tuple[list[int], np.ndarray, float] | None = None
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         # A pickled (or deep-copied) env gets its action space's mask source back.
@@ -598,6 +600,7 @@ class MacroRefineEnv(gym.Env):
         self._phase = 0
         self._chosen = -1
         self._done = False
+        self._last = None
         self._build_table()
 
     def _apply(self, macros: list[int], positions: np.ndarray) -> float:
@@ -744,10 +747,12 @@ class MacroRefineEnv(gym.Env):
 
     def _place(self, action: int) -> tuple[str, float]:
         cells, n, j = self.grid.num_cells, len(self.macros), self._chosen
+        self._last = None
         if 0 <= action < cells:
             if not self._cells.flat[action]:
                 raise self._illegal(action, f"macro {j} does not fit at cell {action}")
             row, col = divmod(action, self.grid.cols)
+            self._last = ([j], self._centres[self._rows[[j]]].copy(), self._current)
             cost, kind = self._apply([j], np.array([[self._xs[col], self._ys[row]]])), "cell"
         elif cells <= action < cells + n:
             k = action - cells
@@ -757,6 +762,7 @@ class MacroRefineEnv(gym.Env):
                 raise self._illegal(action, f"macros {j} and {k} do not fit swapped")
             else:
                 swapped = self._centres[self._rows[[k, j]]].copy()
+                self._last = ([j, k], swapped[::-1].copy(), self._current)
                 cost, kind = self._apply([j, k], swapped), "swap"
         else:
             raise self._illegal(action, f"actions are 0..{cells + n - 1}")
@@ -789,6 +795,34 @@ class MacroRefineEnv(gym.Env):
         if self.render_mode == "human":
             self.render()
         return self._observation(), float(reward), self._done, False, info
+
+    def observation(self) -> dict[str, np.ndarray]:
+        """The current observation (what the last :meth:`reset`, :meth:`step` or :meth:`undo`
+        left), for callers that drive the env outside a rollout (a Metropolis loop)."""
+        if self._placement is None:
+            raise RuntimeError("call reset() before observation()")
+        return self._observation()
+
+    def undo(self) -> float:
+        """Takes the last place step back (a Metropolis loop's rejected move): the moved macros
+        return to where they were, the move no longer counts, and the next action is a select.
+        Returns the cost after the undo (the cost before that move, to float rounding).
+
+        Raises:
+            RuntimeError: No place step to undo (none yet, a "stay", or one already undone).
+        """
+        last = self._last
+        if last is None:
+            raise RuntimeError("no move to undo: undo() follows a cell or swap place step")
+        macros, positions, _ = last
+        self._current = self._apply(macros, positions)
+        self._moved[macros] -= 2  # the move and its undo
+        self._refresh_table(macros)
+        self._done_moves -= 1
+        self._done = False
+        self._phase = 0
+        self._last = None
+        return self._current
 
     # -- results -------------------------------------------------------------------------------
 

@@ -406,3 +406,33 @@ def test_maskable_ppo__learns_64_steps():
     model = MaskablePPO("MultiInputPolicy", env, n_steps=32, batch_size=32, n_epochs=1, seed=0)
     model.learn(64)
     assert model.num_timesteps == 64
+
+
+def test_undo__takes_cell_moves_and_swaps_back_exactly():
+    env = MacroRefineEnv(netlist="n30", grid=16, moves=50)
+    env.reset(seed=3)
+    rng = np.random.default_rng(0)
+    cells = env.grid.num_cells
+    undone = 0
+    for _ in range(40):
+        before_cost, before = env.cost(), env.placement()
+        j = int(rng.integers(len(env.macros)))
+        env.step(cells + j)
+        legal = np.flatnonzero(env.action_masks())
+        moves = legal[legal != cells + j]  # not "stay"
+        if not len(moves):
+            env.step(cells + j)
+            continue
+        _, reward, *_ = env.step(int(rng.choice(moves)))
+        if rng.random() < 0.5:
+            after = env.undo()
+            undone += 1
+            assert after == pytest.approx(before_cost, rel=1e-12, abs=1e-15)
+            assert env.placement().same_as(before)
+            assert env.action_masks()[cells:].all()  # back in the select phase
+            with pytest.raises(RuntimeError, match="no move to undo"):
+                env.undo()
+        else:
+            assert env.cost() == pytest.approx(before_cost - reward, rel=1e-12)
+    assert undone > 5
+    assert env.cost() == pytest.approx(env._cost.exact(env.placement()), rel=1e-9)

@@ -1,0 +1,209 @@
+"""Simulated annealing whose moves a trained policy proposes (``"learned_annealing"``).
+
+The Metropolis loop, start temperature and cooling are the ones :mod:`agents.annealing` and
+:mod:`agents.proxy_annealing` use (:func:`agents.annealing.calibrate`,
+:func:`agents.annealing.metropolis`); only the proposals differ. The state is a
+:class:`placement_env.refine_env.MacroRefineEnv` started from the greedy placement: a proposal is
+one move of that env -- the policy (:class:`agents.refine_policy.RefinePolicy`, trained on
+``MacroRefine-v0`` or untrained, i.e. its priors) samples a macro, then a target cell (within
+the annealing schedule's move radius of the macro) or a macro to swap with. The env scores the
+move incrementally; a rejected move is taken back with :meth:`MacroRefineEnv.undo`.
+
+``proposals="uniform"`` draws the macro and the target uniformly from the same legal moves
+instead: the ablation that says what the policy adds over the same move set. The policy's
+inference counts in the wall-clock budget like everything else.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from agents.annealing import calibrate, metropolis
+from agents.base import (
+    Budget,
+    MacroProblem,
+    Meter,
+    Placer,
+    PlacerError,
+    PlacerResult,
+    PlacerStats,
+    register,
+)
+from agents.greedy import greedy_sub_placement
+from netlists import Design
+from placement_env.refine_env import MacroRefineEnv
+
+PROPOSALS = ("policy", "uniform")
+#: Starting weights of the untrained policy's priors (see :mod:`agents.refine_policy`): a move to
+#: a cell of low wirelength, macros with long nets picked more often, swaps and "stay" rare.
+DEFAULT_PRIORS = {"wire_prior": 30.0, "select_prior": 3.0, "swap_prior": 5.0, "centre_prior": 0.0}
+#: Moves the env allows (the loop, not the env, decides when to stop).
+_ENDLESS = 10**9
+
+
+def load_refine_policy(checkpoint: str | Path | None, env: MacroRefineEnv, device: str = "cpu"):
+    """A :class:`~agents.refine_policy.RefinePolicy` for ``env``: the checkpoint's weights
+    (a MaskablePPO ``.zip`` trained on ``MacroRefine-v0``, any design on the same grid) or, with
+    ``None``, the untrained priors of :data:`DEFAULT_PRIORS`."""
+    from agents.policies import transfer_weights
+    from agents.refine_policy import RefinePolicy
+
+    kwargs: dict[str, Any] = {"features_extractor_kwargs": dict(DEFAULT_PRIORS)}
+    if checkpoint is not None:
+        from sb3_contrib import MaskablePPO
+
+        try:
+            source = MaskablePPO.load(str(checkpoint), device=device)
+        except (OSError, ValueError, KeyError) as error:
+            raise PlacerError(
+                f"cannot load refine checkpoint {str(checkpoint)!r}: {error}"
+            ) from None
+        if not isinstance(source.policy, RefinePolicy):
+            raise PlacerError(f"{str(checkpoint)!r} is not a MacroRefine-v0 (RefinePolicy) model")
+        kwargs = dict(source.policy_kwargs)
+    policy = RefinePolicy(env.observation_space, env.action_space, lambda _: 0.0, **kwargs)
+    if checkpoint is not None:
+        copied, skipped = transfer_weights(source.policy, policy)
+        if skipped:
+            raise PlacerError(
+                f"{str(checkpoint)!r} does not fit this design's grid: {len(skipped)} weights "
+                f"differ ({skipped[:3]}...); train on the same grid"
+            )
+    policy.set_training_mode(False)
+    return policy.to(device)
+
+
+class _Proposer:
+    """Draws one move of the refine env: the policy's sample, or a uniform one."""
+
+    def __init__(self, env: MacroRefineEnv, policy: Any, rng: np.random.Generator, uniform: bool):
+        self.env, self.policy, self.rng, self.uniform = env, policy, rng, uniform
+        grid = env.grid
+        self.cells = grid.num_cells
+        self.n = len(env.macros)
+        self.cell_x = np.tile((np.arange(grid.cols) + 0.5) / grid.cols, grid.rows)
+        self.cell_y = np.repeat((np.arange(grid.rows) + 0.5) / grid.rows, grid.cols)
+        self.obs = env.observation()
+
+    def _choose(self, mask: np.ndarray) -> int:
+        legal = np.flatnonzero(mask)
+        if self.uniform:
+            return int(legal[self.rng.integers(len(legal))])
+        import torch
+
+        batch = {k: torch.as_tensor(v[None]) for k, v in self.obs.items()}
+        with torch.no_grad():
+            logits = self.policy.action_logits(batch)[0].double().numpy()[legal]
+        p = np.exp(logits - logits.max())
+        return int(legal[self.rng.choice(len(legal), p=p / p.sum())])
+
+    def propose(self, radius: float) -> int | None:
+        """Selects a macro (an env step) and returns a place action, or None (nothing legal
+        within ``radius``, a fraction of the die; the env is back in its select phase)."""
+        env = self.env
+        j = self._choose(env.action_masks()) - self.cells
+        self.obs, *_ = env.step(self.cells + j)
+        mask = env.action_masks()
+        x, y = self.obs["macro_features"][j, :2]
+        near = (np.abs(self.cell_x - x) <= radius) & (np.abs(self.cell_y - y) <= radius)
+        mask[: self.cells] &= near
+        mask[self.cells + j] = False  # "stay" is no move
+        if not mask.any():
+            self.obs, *_ = env.step(self.cells + j)
+            return None
+        return self._choose(mask)
+
+    def apply(self, action: int) -> float:
+        """Plays the place action; returns the cost change."""
+        self.obs, reward, *_ = self.env.step(action)
+        return -float(reward)
+
+    def undo(self, _action: int) -> None:
+        self.env.undo()
+        self.obs = self.env.observation()
+
+    def trial(self, action: int) -> float:
+        """The cost change of ``action``, leaving the state as it was (for calibration)."""
+        delta = self.apply(action)
+        self.undo(action)
+        return delta
+
+
+@register
+class LearnedAnnealingPlacer(Placer):
+    """Annealing from the greedy placement with policy-proposed moves (module docstring).
+
+    Args:
+        checkpoint: A MaskablePPO model trained on ``MacroRefine-v0`` (same grid), or ``None``
+            for the untrained policy (its priors).
+        proposals: ``"policy"`` or ``"uniform"`` (the ablation).
+        grid: Cells per side of the refine env (and of the greedy start).
+        ports: Count the ports in the HPWL (the ``"macros"`` context of :mod:`agents.base`).
+        default_evaluations: Budget when the caller gives none.
+        device: Torch device of the policy.
+    """
+
+    name = "learned_annealing"
+
+    def __init__(
+        self,
+        checkpoint: str | Path | None = None,
+        proposals: str = "policy",
+        grid: int = 64,
+        ports: bool = True,
+        default_evaluations: int = 2000,
+        device: str = "cpu",
+    ) -> None:
+        if proposals not in PROPOSALS:
+            raise PlacerError(f"unknown proposals {proposals!r}; choose one of {PROPOSALS}")
+        self.checkpoint = checkpoint
+        self.proposals = proposals
+        self.grid_size = grid
+        self.ports = ports
+        self.default_evaluations = default_evaluations
+        self.device = device
+        self.context = "macros"
+
+    def place(self, design: Design, rng: np.random.Generator, budget: Budget) -> PlacerResult:
+        meter = Meter(budget.or_default(self.default_evaluations))
+        problem = MacroProblem(design, self.context, ports=self.ports)
+        start, _, _ = greedy_sub_placement(problem, self.grid_size)
+        meter.spend(1)
+        env = MacroRefineEnv(design, grid=self.grid_size, moves=_ENDLESS, ports=self.ports)
+        env.reset(options={"placement": problem.to_full(start)})
+        uniform = self.proposals == "uniform"
+        policy = None if uniform else load_refine_policy(self.checkpoint, env, self.device)
+        proposer = _Proposer(env, policy, rng, uniform)
+        start_cost = env.cost()
+        t_start = calibrate(meter, proposer.propose, proposer.trial, cost=start_cost)
+        state = {"best": env.placement(), "best_cost": start_cost}
+
+        def keep_best() -> None:
+            state["best"], state["best_cost"] = env.placement(), env.cost()
+
+        accepted, proposed = metropolis(
+            rng,
+            meter,
+            proposer.propose,
+            proposer.apply,
+            lambda action: None,
+            proposer.undo,
+            keep_best,
+            cost=start_cost,
+            t_start=t_start,
+            tolerance=1e-9,
+        )
+        stats = PlacerStats(
+            evaluations=meter.evaluations,
+            seconds=meter.seconds,
+            notes=(
+                f"proposals={self.proposals}",
+                f"start_cost={start_cost:.6g}",
+                f"best_cost={state['best_cost']:.6g}",
+                f"accepted={accepted}/{proposed}",
+            ),
+        )
+        return PlacerResult(state["best"], stats)

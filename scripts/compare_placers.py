@@ -97,16 +97,34 @@ def score(design: Design, placement: Placement, route: bool = True) -> dict[str,
     return {**row, **routed}
 
 
-def _options(placer: str, context: str | None) -> dict:
-    """Constructor options of ``placer``: ``context`` for the placers that take one."""
+def _options(placer: str, context: str | None, extra: dict | None = None) -> dict:
+    """Constructor options of ``placer``: ``context`` for the placers that take one, and the
+    ``--placer-arg`` options given for it."""
     import inspect
 
     import agents
 
+    options = dict((extra or {}).get(placer, {}))
     if context is None:
-        return {}
+        return options
     takes = inspect.signature(agents.PLACERS[placer]).parameters
-    return {"context": context} if "context" in takes else {}
+    return {"context": context, **options} if "context" in takes else options
+
+
+def parse_placer_args(items: list[str], placers: list[str]) -> dict[str, dict]:
+    """``PLACER:KEY=VALUE`` items as ``{placer: {key: value}}`` (values parsed as JSON where
+    they are JSON); raises ValueError naming a bad item or a placer not in ``placers``."""
+    from agents.cli import key_values
+
+    options: dict[str, dict] = {}
+    for item in items:
+        placer, sep, rest = item.partition(":")
+        if not sep or placer not in placers:
+            raise ValueError(
+                f"--placer-arg takes PLACER:KEY=VALUE with PLACER one of {placers}, got {item!r}"
+            )
+        options.setdefault(placer, {}).update(key_values((rest,), ValueError, "--placer-arg"))
+    return options
 
 
 def run_one(
@@ -118,6 +136,7 @@ def run_one(
     out: str,
     route: bool = True,
     context: str | None = None,
+    placer_args: dict | None = None,
 ) -> tuple[dict, Placement | None]:
     """One placer run (in a worker process): scores it and writes its placement file.
 
@@ -128,7 +147,7 @@ def run_one(
     design = _design(name)
     start = time.perf_counter()
     try:
-        result = agents.make_placer(placer, **_options(placer, context)).place(
+        result = agents.make_placer(placer, **_options(placer, context, placer_args)).place(
             design, np.random.default_rng(seed), agents.Budget(*budget)
         )
     except agents.PlacerError as error:  # e.g. random placement stuck on a crowded die
@@ -232,7 +251,17 @@ def main(argv: list[str] | None = None) -> int:
         help="what the HPWL placers see besides the macros: every placed node of the shipped "
         "placement, or only ports and fixed blocks (protocol MH); default: each placer's own",
     )
+    parser.add_argument(
+        "--placer-arg",
+        nargs="+",
+        default=[],
+        help="PLACER:KEY=VALUE constructor options, e.g. learned_annealing:checkpoint=model.zip",
+    )
     args = parser.parse_args(argv)
+    try:
+        placer_args = parse_placer_args(args.placer_arg, args.placers)
+    except ValueError as error:
+        parser.error(str(error))
 
     import agents
 
@@ -266,7 +295,16 @@ def main(argv: list[str] | None = None) -> int:
     with ProcessPoolExecutor(max_workers=max(1, args.workers)) as pool:
         futures = {
             pool.submit(
-                run_one, d, labels[d], p, s, budget_args, str(out), not args.no_route, args.context
+                run_one,
+                d,
+                labels[d],
+                p,
+                s,
+                budget_args,
+                str(out),
+                not args.no_route,
+                args.context,
+                placer_args,
             ): (d, p, s)
             for d, p, s in jobs
         }

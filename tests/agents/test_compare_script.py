@@ -64,3 +64,33 @@ def test_compare_placers__designs_that_share_a_file_name_keep_apart(tmp_path):
     files = sorted(p.name for p in (out / "placements").iterdir())
     assert files == sorted(f"{d}_greedy_s0.plc" for d in ("tile", "tile_2"))
     assert all((out / f"{d}_best.png").exists() for d in ("tile", "tile_2"))
+
+
+def test_compare_placers__placer_args_reach_their_placer_and_bad_ones_exit_2(tmp_path):
+    script = Path(__file__).resolve().parents[2] / "scripts" / "compare_placers.py"
+    base = [sys.executable, str(script), "--designs", "n10", "--seeds", "1", "--no-route",
+            "--no-progress", "--budget-evaluations", "30", "--workers", "1"]  # fmt: skip
+    bad = subprocess.run(
+        [*base, "--placers", "annealing", "--placer-arg", "greedy:grid=8",
+         "--out", str(tmp_path / "bad")], capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert bad.returncode == 2 and "PLACER:KEY=VALUE" in bad.stderr
+    ok = subprocess.run(
+        [*base, "--placers", "learned_annealing", "--placer-arg",
+         "learned_annealing:proposals=uniform", "learned_annealing:grid=16",
+         "--out", str(tmp_path / "ok")], capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert ok.returncode == 0, ok.stderr
+    rows = list(csv.DictReader((tmp_path / "ok" / "results.csv").open()))
+    run = next(r for r in rows if r["placer"] == "learned_annealing")
+    assert run["legal"] == "True"
+    wrong = subprocess.run(
+        [*base, "--placers", "learned_annealing", "--placer-arg",
+         "learned_annealing:proposals=smart", "--out", str(tmp_path / "wrong")],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert wrong.returncode == 0, wrong.stderr  # a failing placer is a row, not a crash
+    rows = list(csv.DictReader((tmp_path / "wrong" / "results.csv").open()))
+    assert (
+        "unknown proposals" in next(r for r in rows if r["placer"] == "learned_annealing")["error"]
+    )

@@ -624,6 +624,22 @@ class CoarseLogitHead(nn.Module):
             self.centre_weight.fill_(-self.centre_prior)
 
 
+def finish_build(policy: MaskableActorCriticPolicy, lr_schedule) -> None:
+    """The end of a spatial policy's ``_build`` once its ``action_net`` exists: the value
+    layer, SB3's orthogonal init, the head's :meth:`reset_small` (the untrained policy is
+    exactly its priors) and the optimizer."""
+    policy.value_net = nn.Linear(policy.mlp_extractor.latent_dim_vf, 1)
+    if policy.ortho_init:
+        gains = {policy.features_extractor: np.sqrt(2), policy.mlp_extractor: np.sqrt(2),
+                 policy.action_net: np.sqrt(2), policy.value_net: 1.0}  # fmt: skip
+        for module, gain in gains.items():
+            module.apply(partial(policy.init_weights, gain=gain))
+    policy.action_net.reset_small()
+    policy.optimizer = policy.optimizer_class(
+        policy.parameters(), lr=lr_schedule(1), **policy.optimizer_kwargs
+    )
+
+
 class PlacementPolicy(MaskableActorCriticPolicy):
     """MaskablePPO policy with a spatial (per-cell) action head; see the module docstring.
 
@@ -677,16 +693,7 @@ class PlacementPolicy(MaskableActorCriticPolicy):
                 extractor.wire_prior,
                 extractor.centre_prior,
             )
-        self.value_net = nn.Linear(self.mlp_extractor.latent_dim_vf, 1)
-        if self.ortho_init:
-            gains = {self.features_extractor: np.sqrt(2), self.mlp_extractor: np.sqrt(2),
-                     self.action_net: np.sqrt(2), self.value_net: 1.0}  # fmt: skip
-            for module, gain in gains.items():
-                module.apply(partial(self.init_weights, gain=gain))
-        self.action_net.reset_small()
-        self.optimizer = self.optimizer_class(
-            self.parameters(), lr=lr_schedule(1), **self.optimizer_kwargs
-        )
+        finish_build(self, lr_schedule)
 
     def soften(self, temperature: float) -> None:
         """Divides the policy's logits by ``temperature`` (> 1: closer to uniform over the legal

@@ -21,7 +21,6 @@ stays rarely (``swap_prior``). PPO then trains every weight, priors included.
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 import numpy as np
@@ -40,6 +39,7 @@ from agents.policies import (
     _rounds,
     _Split,
     coarse_factor,
+    finish_build,
 )
 
 #: Keys of the refine env's observation that the policy reads.
@@ -202,16 +202,7 @@ class RefinePolicy(MaskableActorCriticPolicy):
     def _build(self, lr_schedule) -> None:
         self._build_mlp_extractor()
         self.action_net: nn.Module = RefineHead(self.features_extractor)
-        self.value_net = nn.Linear(self.mlp_extractor.latent_dim_vf, 1)
-        if self.ortho_init:
-            gains = {self.features_extractor: np.sqrt(2), self.mlp_extractor: np.sqrt(2),
-                     self.action_net: np.sqrt(2), self.value_net: 1.0}  # fmt: skip
-            for module, gain in gains.items():
-                module.apply(partial(self.init_weights, gain=gain))
-        self.action_net.reset_small()
-        self.optimizer = self.optimizer_class(
-            self.parameters(), lr=lr_schedule(1), **self.optimizer_kwargs
-        )
+        finish_build(self, lr_schedule)
 
     def action_logits(self, obs: dict[str, torch.Tensor]) -> torch.Tensor:
         """(B, cells + n) unmasked logits for a batch of tensor observations."""

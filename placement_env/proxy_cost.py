@@ -88,6 +88,11 @@ DENSITY_TOP_FRACTION = 0.1
 CONGESTION_TOP_FRACTION = 0.05
 
 
+class ProxySettingsError(ValueError):
+    """The design's ``.plc`` settings lack what a part of the proxy needs (the grid, or the
+    routes per micron of the congestion part)."""
+
+
 @dataclass(frozen=True)
 class ProxyWeights:
     """Weights of the three parts of the proxy cost (dimensionless).
@@ -313,7 +318,7 @@ def _boxes(
 
 def _grid(netlist: Netlist, settings: PlcSettings | None) -> Grid:
     if settings is None:
-        raise ValueError("density and congestion need the .plc settings (grid and routing)")
+        raise ProxySettingsError("density and congestion need the .plc settings (grid and routing)")
     return Grid.from_settings(netlist, settings)
 
 
@@ -754,7 +759,10 @@ def _allocation_of_boxes(
 
 def _routes(settings: PlcSettings) -> tuple[float, float, float, float, int]:
     if settings.routes_per_micron_h is None or settings.routes_per_micron_v is None:
-        raise ValueError("congestion needs 'Routes per micron' in the .plc settings")
+        raise ProxySettingsError(
+            "congestion needs 'Routes per micron' (hor and ver) in the .plc settings; this "
+            ".plc header has none"
+        )
     return (
         float(settings.routes_per_micron_h),
         float(settings.routes_per_micron_v),

@@ -33,7 +33,7 @@ from netlists import Design, NodeKind, Placement
 from placement_env.designs import design_labels as shared_design_labels
 from placement_env.designs import load_design, resolve_design
 from placement_env.legality import check_legality
-from placement_env.proxy_cost import proxy_cost
+from placement_env.proxy_cost import ProxySettingsError, proxy_cost
 from placement_env.wirelength import hpwl, macro_hpwl
 
 DEFAULT_DESIGNS = ["n30", "ct_sample_clustered", "ami33"]
@@ -78,7 +78,10 @@ def score(design: Design, placement: Placement, route: bool = True) -> dict[str,
     """
     nl = design.netlist
     report = check_legality(nl, placement)
-    parts = proxy_cost(nl, placement, design.plc) if design.plc is not None else None
+    try:
+        parts = proxy_cost(nl, placement, design.plc) if design.plc is not None else None
+    except ProxySettingsError:  # a .plc without routing settings: no proxy, like no .plc
+        parts = None
     row = {
         "hpwl": hpwl(nl, placement),
         "macro_hpwl": macro_hpwl(nl, placement),
@@ -339,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
         ]
         if not runs:
             continue
-        key = "proxy" if design.plc is not None else "hpwl"
+        key = "proxy" if all(r["proxy"] != "" for r, _ in runs) else "hpwl"
         row, placement = min(runs, key=lambda rp: float(rp[0][key]))
         save_placement_png(
             design.netlist,

@@ -94,3 +94,16 @@ def test_compare_placers__placer_args_reach_their_placer_and_bad_ones_exit_2(tmp
     assert (
         "unknown proposals" in next(r for r in rows if r["placer"] == "learned_annealing")["error"]
     )
+
+
+def test_compare_placers__a_plc_without_routing_settings_scores_hpwl_not_a_crash(tmp_path):
+    script = Path(__file__).resolve().parents[2] / "scripts" / "compare_placers.py"
+    result = subprocess.run(
+        [sys.executable, str(script), "--designs", "ct_simple_with_coords", "--placers",
+         "greedy", "--seeds", "1", "--no-route", "--no-progress", "--budget-evaluations", "5",
+         "--workers", "1", "--out", str(tmp_path)], capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader((tmp_path / "results.csv").open()))
+    greedy = next(r for r in rows if r["placer"] == "greedy")
+    assert greedy["legal"] == "True" and greedy["proxy"] == "" and float(greedy["hpwl"]) > 0

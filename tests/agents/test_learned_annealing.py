@@ -67,6 +67,9 @@ def test_learned_annealing__runs_a_trained_checkpoint_and_refuses_bad_ones(tmp_p
     design = netlists.load("n30")
     result = _place(design, checkpoint=model, evaluations=60)
     assert check_legality(design.netlist, result.placement).is_legal
+    other = netlists.load("n10")  # another number of macros: no weight depends on it
+    result = _place(other, checkpoint=model, evaluations=40)
+    assert check_legality(other.netlist, result.placement).is_legal
     with pytest.raises(PlacerError, match="grid"):
         make_placer("learned_annealing", grid=16, checkpoint=model).place(
             design, np.random.default_rng(0), Budget(evaluations=20)

@@ -113,7 +113,7 @@ class TrainingRun:
     head: str = "full"
     """Action head: full (per-cell features) | coarse (16 x 16 logits + per-cell wire, density,
     mask and centre terms, static graph encoder; with --batch-size 256 --n-epochs 1 --n-envs 8
-    --in-process about 20x more steps/s on a 64 x 64 grid)."""
+    --in-process about 30x more steps/s on a 64 x 64 grid)."""
     channels: int | None = None
     """Channels of the grid encoder (default: 32 for the full head, 16 for the coarse)."""
     hidden: int | None = None

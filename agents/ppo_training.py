@@ -68,7 +68,7 @@ class PPOConfig:
             static macro graph once per design: see :class:`agents.policies.CoarseLogitHead`
             and :class:`agents.policies.StaticGraphEncoder`). The coarse head always has the
             elementwise wire-mask term, so ``wire_prior`` needs no ``wire_skip``. With
-            :data:`FAST_TRAINING` and in-process envs it trains about 20x more steps per second
+            :data:`FAST_TRAINING` and in-process envs it trains about 30x more steps per second
             on ibm01 at grid 64 (``scripts/bench_ppo.py --only throughput``).
     """
 

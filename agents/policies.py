@@ -178,15 +178,15 @@ def _rounds(hidden: int, layers: int) -> tuple[nn.ModuleList, nn.ModuleList]:
 
 def _pass_messages(
     h: torch.Tensor,
-    obs: dict[str, torch.Tensor],
+    edges: tuple[torch.Tensor, ...],
     node_mask: torch.Tensor,
     rounds: nn.ModuleList,
     norms: nn.ModuleList,
 ) -> torch.Tensor:
     """Residual rounds ``h <- LayerNorm(h + MLP([h, weighted mean of neighbours]))`` over the
-    graph of ``obs``; padded macros stay zero."""
+    graph whose :func:`_edge_lists` are ``edges``; padded macros stay zero."""
     b, n, _ = h.shape
-    both_src, both_dst, both_w, degree = _edge_lists(obs, n)
+    both_src, both_dst, both_w, degree = edges
     for layer, norm in zip(rounds, norms, strict=True):
         flat = h.reshape(b * n, -1)
         agg = torch.zeros_like(flat).index_add_(0, both_dst, flat[both_src] * both_w)
@@ -224,7 +224,7 @@ class MacroGraphEncoder(nn.Module):
         current = _current_index(feats, node_mask)  # (B,)
         flag = nn.functional.one_hot(current, n).to(feats.dtype).unsqueeze(-1)
         h = self.embed(torch.cat([feats, flag], dim=-1)) * node_mask.unsqueeze(-1)
-        h = _pass_messages(h, obs, node_mask, self.rounds, self.norms)
+        h = _pass_messages(h, _edge_lists(obs, n), node_mask, self.rounds, self.norms)
         mean = h.sum(dim=1) / node_mask.sum(dim=1, keepdim=True).clamp(min=1.0)
         now = h[torch.arange(b, device=feats.device), current]
         return torch.cat([mean, now], dim=-1)
@@ -263,13 +263,14 @@ class StaticGraphEncoder(nn.Module):
         feats = obs["macro_features"]
         b, n, _ = feats.shape
         node_mask = obs.get("macro_mask", torch.ones(b, n, device=feats.device))
-        _, _, both_w, degree = _edge_lists(obs, n)
+        edges = _edge_lists(obs, n)
+        degree = edges[3]
         top = degree.reshape(b, n).amax(dim=1, keepdim=True).clamp(min=1e-6)
         static = torch.cat(
             [feats[..., :STATIC_FEATURES], (degree.reshape(b, n) / top)[..., None]], -1
         )
         h = self.embed(static) * node_mask.unsqueeze(-1)
-        return _pass_messages(h, obs, node_mask, self.rounds, self.norms)
+        return _pass_messages(h, edges, node_mask, self.rounds, self.norms)
 
     def _static_key(self, obs: dict[str, torch.Tensor]) -> torch.Tensor:
         """(B, K) everything the static embeddings depend on, one row per observation."""

@@ -35,19 +35,21 @@ from agents.policies import (
     CoarseGridEncoder,
     CoarseLogitHead,
     PolicyError,
+    _edge_lists,
     _pass_messages,
     _rounds,
     _Split,
     coarse_factor,
     finish_build,
 )
+from placement_env.refine_env import REFINE_FEATURES
 
 #: Keys of the refine env's observation that the policy reads.
 REFINE_KEYS = (*GRID_KEYS, "macro_features", "graph_edges", "graph_edge_weights",
                "graph_edge_mask", "progress")  # fmt: skip
-#: Columns of the refine env's ``macro_features`` the priors read (see ``REFINE_FEATURES``).
-CHOSEN_COLUMN = 4
-WIRELENGTH_COLUMN = 5
+#: Columns of the refine env's ``macro_features`` the policy reads.
+CHOSEN_COLUMN = REFINE_FEATURES.index("chosen")
+WIRELENGTH_COLUMN = REFINE_FEATURES.index("wirelength")
 PHASE_INDEX = 0  # of ``progress``
 
 
@@ -111,7 +113,8 @@ class RefineExtractor(BaseFeaturesExtractor):
         feats = obs["macro_features"]  # (B, n, F)
         b, n, _ = feats.shape
         ones = torch.ones(b, n, device=feats.device)
-        h = _pass_messages(self.embed(feats), obs, ones, self.rounds, self.norms)
+        edges = _edge_lists(obs, n)
+        h = _pass_messages(self.embed(feats), edges, ones, self.rounds, self.norms)
         chosen = feats[..., CHOSEN_COLUMN]  # one-hot in the place phase, zeros in select
         now = torch.einsum("bn,bnh->bh", chosen, h)
         glob = self.mix(torch.cat([pooled, h.mean(dim=1), now, obs["progress"]], dim=-1))

@@ -85,8 +85,9 @@ def resolve_design(spec: Any) -> DesignRef:
         )
     text = str(spec)
     if text.startswith(f"{NAME_PREFIX}-") and not Path(text).exists():
+        # Generated once here; the Design itself is the source, so loading does not redo it.
         design = netlists.load(text)  # raises UnknownDesignError with the form if malformed
-        return DesignRef(label=design.name, source=text)
+        return DesignRef(label=design.name, source=design)
     env_name = _env_name(text)
     preset = accel.preset_name(text.removeprefix("placement_env/").removesuffix("-v0"))
     if preset is not None:

@@ -78,16 +78,23 @@ def propose_hard_move(
     orientations: np.ndarray,
     boxes: MacroBoxes,
     step: np.ndarray,
+    macro_cdf: np.ndarray | None = None,
 ) -> Move | None:
     """One legal hard-macro move ``(nodes, new centres, new orientations or None)``, or None.
 
     Draws a move kind with probabilities ``move_p`` (over :data:`MOVES`) and a macro of
-    ``macros``: *shift* by up to ``step`` (x, y microns), *swap* with another macro, *move* to a
-    uniform spot in the die, *flip* to an orientation of the same footprint. None when the move
-    would overlap another hard macro or leave the die (``boxes`` is not changed).
+    ``macros`` (uniformly, or by the cumulative weights ``macro_cdf``, one per macro; a swap's
+    partner is always uniform): *shift* by up to ``step`` (x, y microns), *swap* with another
+    macro, *move* to a uniform spot in the die, *flip* to an orientation of the same footprint.
+    None when the move would overlap another hard macro or leave the die (``boxes`` is not
+    changed).
     """
     kind = MOVES[int(rng.choice(len(MOVES), p=move_p))]
-    node = int(macros[rng.integers(len(macros))])
+    if macro_cdf is None:
+        node = int(macros[rng.integers(len(macros))])
+    else:
+        pick = np.searchsorted(macro_cdf, rng.random() * macro_cdf[-1], side="right")
+        node = int(macros[min(int(pick), len(macros) - 1)])
     pos = positions[node]
     if kind == "flip":
         options = _FLIPS[int(orientations[node])]
@@ -204,9 +211,12 @@ class AnnealingPlacer(Placer):
         move_weights: Relative frequencies of shift, swap, move, flip.
         context: ``"placed"`` or ``"macros"`` (see :mod:`agents.base`).
         default_evaluations: Budget when the caller gives none.
+        ports: Count the ports in the HPWL (the ``"macros"`` context).
     """
 
     name = "annealing"
+    #: Proposals between two calls of the macro guide (see :meth:`macro_guide`).
+    guide_every = 1000
 
     def __init__(
         self,
@@ -214,31 +224,47 @@ class AnnealingPlacer(Placer):
         move_weights: tuple[float, float, float, float] = (0.5, 0.2, 0.2, 0.1),
         context: str = "placed",
         default_evaluations: int = 2000,
+        ports: bool = True,
     ) -> None:
         self.grid_size = grid
         weights = np.asarray(move_weights, dtype=float)
         self.move_p = weights / weights.sum()
         self.context = context
         self.default_evaluations = default_evaluations
+        self.ports = ports
+
+    def macro_guide(
+        self, design: Design, problem: MacroProblem, start: Placement
+    ) -> Callable[[Placement], np.ndarray] | None:
+        """How often each macro is picked: None (uniformly, plain annealing) or a function of
+        the current full placement giving one weight >= 0 per macro of ``problem.macros``,
+        called every :attr:`guide_every` proposals. The hook of ``learned_annealing``'s
+        ``"guided"`` proposals."""
+        return None
 
     def place(self, design: Design, rng: np.random.Generator, budget: Budget) -> PlacerResult:
         meter = Meter(budget.or_default(self.default_evaluations))
-        problem = MacroProblem(design, self.context)
+        problem = MacroProblem(design, self.context, ports=self.ports)
         current, _, _ = greedy_sub_placement(problem, self.grid_size)
         meter.spend(1)
         sub = problem.sub
         start_cost = hpwl(sub, current)
         boxes = MacroBoxes(problem.sub, current)
-        state = {"current": current}
+        state: dict = {"current": current, "cdf": None, "proposals": 0}
         macros = problem.local
         canvas = sub.canvas
         span = np.array([canvas.width, canvas.height])
+        guide = self.macro_guide(design, problem, current)
 
         def propose(radius: float) -> Move | None:
             now = state["current"]
+            if guide is not None and state["proposals"] % self.guide_every == 0:
+                state["cdf"] = np.cumsum(guide(problem.to_full(now)))
+            state["proposals"] += 1
             return propose_hard_move(
-                rng, self.move_p, macros, now.positions, now.orientations, boxes, radius * span
-            )
+                rng, self.move_p, macros, now.positions, now.orientations, boxes, radius * span,
+                state["cdf"],
+            )  # fmt: skip
 
         t_start = calibrate(
             meter, propose, lambda move: hpwl_delta(sub, current, *move), cost=start_cost

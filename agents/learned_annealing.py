@@ -2,26 +2,34 @@
 
 The Metropolis loop, start temperature and cooling are the ones :mod:`agents.annealing` and
 :mod:`agents.proxy_annealing` use (:func:`agents.annealing.calibrate`,
-:func:`agents.annealing.metropolis`); only the proposals differ. The state is a
-:class:`placement_env.refine_env.MacroRefineEnv` started from the greedy placement: a proposal is
-one move of that env -- the policy (:class:`agents.refine_policy.RefinePolicy`, trained on
-``MacroRefine-v0`` or untrained, i.e. its priors) samples a macro, then a target cell (within
-the annealing schedule's move radius of the macro) or a macro to swap with. The env scores the
-move incrementally; a rejected move is taken back with :meth:`MacroRefineEnv.undo`.
+:func:`agents.annealing.metropolis`); only the proposals differ. The policy is a
+:class:`agents.refine_policy.RefinePolicy` trained on ``MacroRefine-v0`` (or untrained: its
+priors), and its inference counts in the wall-clock budget like everything else. Three kinds of
+proposals:
 
-``proposals="uniform"`` draws the macro and the target uniformly from the same legal moves
-instead: the ablation that says what the policy adds over the same move set. The policy's
-inference counts in the wall-clock budget like everything else.
+* ``"guided"`` (default) -- ``annealing`` itself (its state, its shift/swap/move/flip moves and
+  their speed), except that the macro to move is drawn from the policy's select phase: every
+  ``guide_every`` proposals the policy reads the current placement (through a
+  :class:`placement_env.refine_env.MacroRefineEnv`) and gives a distribution over the macros,
+  mixed with the uniform one (``uniform_share``). One read costs a few milliseconds, against
+  about half a millisecond per annealing move, so the policy's share of the time stays small.
+* ``"policy"`` -- every move is a move of a refine env started from the greedy placement: the
+  policy samples a macro, then a target cell (within the schedule's move radius) or a macro to
+  swap with; the env scores it incrementally and :meth:`MacroRefineEnv.undo` takes back a
+  rejected one. Two forward passes per move make it about 45x slower per move than annealing.
+* ``"uniform"`` -- the same refine-env moves drawn uniformly: the ablation that says what the
+  policy adds over that move set.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from agents.annealing import calibrate, metropolis
+from agents.annealing import AnnealingPlacer, calibrate, metropolis
 from agents.base import (
     Budget,
     MacroProblem,
@@ -33,10 +41,12 @@ from agents.base import (
     register,
 )
 from agents.greedy import greedy_sub_placement
-from netlists import Design
+from agents.proxy_annealing import ProxyAnnealingPlacer
+from netlists import Design, Placement
 from placement_env.refine_env import MacroRefineEnv
 
-PROPOSALS = ("policy", "uniform")
+PROPOSALS = ("guided", "policy", "uniform")
+COSTS = ("hpwl", "proxy")
 #: Starting weights of the untrained policy's priors (see :mod:`agents.refine_policy`): a move to
 #: a cell of low wirelength, macros with long nets picked more often, swaps and "stay" rare.
 DEFAULT_PRIORS = {"wire_prior": 30.0, "select_prior": 3.0, "swap_prior": 5.0, "centre_prior": 0.0}
@@ -132,6 +142,65 @@ class _Proposer:
         return delta
 
 
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    p = np.exp(logits - logits.max())
+    return p / p.sum()
+
+
+def _policy_guide(owner: LearnedAnnealingPlacer, design: Design, problem: MacroProblem):
+    """The ``"guided"`` macro weights: the policy's select phase on the current full placement
+    (read through a refine env with ``owner``'s cost), mixed with ``owner.uniform_share`` of
+    the uniform distribution."""
+    import torch
+
+    env = MacroRefineEnv(
+        design, grid=owner.grid_size, cost=owner.cost, moves=_ENDLESS, ports=owner.env_ports
+    )
+    if not np.array_equal(env.macros, problem.macros):
+        raise PlacerError("the refine env orders the macros differently from the placer")
+    policy = load_refine_policy(owner.checkpoint, env, owner.device)
+    cells = env.grid.num_cells
+    share = owner.uniform_share
+
+    def weights(now: Placement) -> np.ndarray:
+        env.reset(options={"placement": now})
+        batch = {k: torch.as_tensor(v[None]) for k, v in env.observation().items()}
+        with torch.no_grad():
+            logits = policy.action_logits(batch)[0, cells:].double().numpy()
+        return (1 - share) * _softmax(logits) + share / len(logits)
+
+    return weights
+
+
+class _GuidedAnnealing(AnnealingPlacer):
+    """``annealing`` (its moves, state and speed) picking macros by the policy's select phase."""
+
+    def __init__(self, owner: LearnedAnnealingPlacer) -> None:
+        super().__init__(
+            grid=owner.grid_size,
+            context=owner.context,
+            default_evaluations=owner.default_evaluations,
+            ports=owner.ports,
+        )
+        self.owner = owner
+        self.guide_every = owner.guide_every
+
+    def macro_guide(self, design: Design, problem: MacroProblem, start: Placement):
+        return _policy_guide(self.owner, design, problem)
+
+
+class _GuidedProxyAnnealing(ProxyAnnealingPlacer):
+    """``proxy_annealing`` picking hard macros by the policy's select phase."""
+
+    def __init__(self, owner: LearnedAnnealingPlacer) -> None:
+        super().__init__(grid=owner.grid_size, default_evaluations=owner.default_evaluations)
+        self.owner = owner
+        self.guide_every = owner.guide_every
+
+    def macro_guide(self, design: Design, problem: MacroProblem, start: Placement):
+        return _policy_guide(self.owner, design, problem)
+
+
 @register
 class LearnedAnnealingPlacer(Placer):
     """Annealing from the greedy placement with policy-proposed moves (module docstring).
@@ -139,11 +208,18 @@ class LearnedAnnealingPlacer(Placer):
     Args:
         checkpoint: A MaskablePPO model trained on ``MacroRefine-v0`` (same grid), or ``None``
             for the untrained policy (its priors).
-        proposals: ``"policy"`` or ``"uniform"`` (the ablation).
+        proposals: ``"guided"``, ``"policy"`` or ``"uniform"`` (module docstring).
         grid: Cells per side of the refine env (and of the greedy start).
-        ports: Count the ports in the HPWL (the ``"macros"`` context of :mod:`agents.base`).
+        cost: ``"hpwl"`` (protocol MH; ``"guided"`` is then ``annealing``) or ``"proxy"`` (the
+            Circuit Training proxy of designs with ``.plc`` settings; ``"guided"`` is then
+            ``proxy_annealing``, soft macros included).
+        ports: Count the ports in the HPWL (``"hpwl"`` only; the ``"macros"`` context of
+            :mod:`agents.base`).
         default_evaluations: Budget when the caller gives none.
         device: Torch device of the policy.
+        uniform_share: ``"guided"`` only: the share of macro picks drawn uniformly (the rest
+            from the policy), in [0, 1].
+        guide_every: ``"guided"`` only: proposals between two policy reads (>= 1).
     """
 
     name = "learned_annealing"
@@ -151,14 +227,26 @@ class LearnedAnnealingPlacer(Placer):
     def __init__(
         self,
         checkpoint: str | Path | None = None,
-        proposals: str = "policy",
+        proposals: str = "guided",
         grid: int = 64,
+        cost: str = "hpwl",
         ports: bool = True,
         default_evaluations: int = 2000,
         device: str = "cpu",
+        uniform_share: float = 0.5,
+        guide_every: int = 1000,
     ) -> None:
         if proposals not in PROPOSALS:
             raise PlacerError(f"unknown proposals {proposals!r}; choose one of {PROPOSALS}")
+        if cost not in COSTS:
+            raise PlacerError(f"unknown cost {cost!r}; choose one of {COSTS}")
+        if not 0.0 <= float(uniform_share) <= 1.0:
+            raise PlacerError(f"uniform_share must be in [0, 1], got {uniform_share!r}")
+        if int(guide_every) < 1:
+            raise PlacerError(f"guide_every must be >= 1, got {guide_every!r}")
+        self.uniform_share = float(uniform_share)
+        self.guide_every = int(guide_every)
+        self.cost = cost
         self.checkpoint = checkpoint
         self.proposals = proposals
         self.grid_size = grid
@@ -167,12 +255,28 @@ class LearnedAnnealingPlacer(Placer):
         self.device = device
         self.context = "macros"
 
+    @property
+    def env_ports(self) -> bool:
+        """The refine env's ``ports``: the proxy always counts them."""
+        return True if self.cost == "proxy" else self.ports
+
     def place(self, design: Design, rng: np.random.Generator, budget: Budget) -> PlacerResult:
+        if self.cost == "proxy" and design.plc is None:
+            raise PlacerError(
+                f"design {design.netlist.name!r} has no .plc settings; cost='proxy' needs them"
+            )
+        if self.proposals == "guided":
+            guided = _GuidedProxyAnnealing if self.cost == "proxy" else _GuidedAnnealing
+            result = guided(self).place(design, rng, budget)
+            notes = ("proposals=guided", *result.stats.notes)
+            return PlacerResult(result.placement, replace(result.stats, notes=notes))
         meter = Meter(budget.or_default(self.default_evaluations))
         problem = MacroProblem(design, self.context, ports=self.ports)
         start, _, _ = greedy_sub_placement(problem, self.grid_size)
         meter.spend(1)
-        env = MacroRefineEnv(design, grid=self.grid_size, moves=_ENDLESS, ports=self.ports)
+        env = MacroRefineEnv(
+            design, grid=self.grid_size, cost=self.cost, moves=_ENDLESS, ports=self.env_ports
+        )
         env.reset(options={"placement": problem.to_full(start)})
         uniform = self.proposals == "uniform"
         policy = None if uniform else load_refine_policy(self.checkpoint, env, self.device)

@@ -23,6 +23,8 @@ Only an evaluation budget makes a run deterministic for a seed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from agents.annealing import MacroBoxes, calibrate, metropolis, propose_hard_move
@@ -65,6 +67,8 @@ class ProxyAnnealingPlacer(Placer):
     """
 
     name = "proxy_annealing"
+    #: Proposals between two calls of the macro guide (see :meth:`macro_guide`).
+    guide_every = 5000
 
     def __init__(
         self,
@@ -93,6 +97,15 @@ class ProxyAnnealingPlacer(Placer):
         self.fd_iterations = fd_iterations
         self.resync_every = resync_every
         self.default_evaluations = default_evaluations
+
+    def macro_guide(
+        self, design: Design, problem: MacroProblem, start: Placement
+    ) -> Callable[[Placement], np.ndarray] | None:
+        """How often each hard macro is picked: None (uniformly) or a function of the current
+        full placement giving one weight >= 0 per macro of ``problem.macros``, called every
+        :attr:`guide_every` hard-macro proposals (see
+        :meth:`agents.annealing.AnnealingPlacer.macro_guide`)."""
+        return None
 
     # -- the start ------------------------------------------------------------------------------
 
@@ -136,10 +149,18 @@ class ProxyAnnealingPlacer(Placer):
             half = soft_half[soft_row[node]]
             return np.clip(xy, low + half, np.maximum(high - half, low + half))
 
+        guide = self.macro_guide(design, problem, start)
+        guiding: dict = {"cdf": None, "proposals": 0}
+
         def propose_hard(radius: float) -> tuple | None:
+            if guide is not None and guiding["proposals"] % self.guide_every == 0:
+                now = Placement(inc.positions.copy(), inc.orientations.copy(), start.placed)
+                guiding["cdf"] = np.cumsum(guide(now))
+            guiding["proposals"] += 1
             return propose_hard_move(
-                rng, self.hard_p, hard, inc.positions, inc.orientations, boxes, radius * span
-            )
+                rng, self.hard_p, hard, inc.positions, inc.orientations, boxes, radius * span,
+                guiding["cdf"],
+            )  # fmt: skip
 
         def propose_soft(radius: float) -> tuple | None:
             kind = SOFT_MOVES[int(rng.choice(3, p=self.soft_p))]

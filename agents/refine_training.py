@@ -31,8 +31,10 @@ class RefineRun:
     """Design to train on (any spelling the other commands take)."""
     grid: int = 64
     """Grid cells per side (learned_annealing must use the same)."""
+    cost: str = "hpwl"
+    """What a move's reward is the decrease of: hpwl | proxy (designs with .plc settings)."""
     ports: bool = True
-    """Count the ports in the HPWL (learned_annealing's default)."""
+    """Count the ports in the HPWL (learned_annealing's default; always for the proxy)."""
     moves: int | None = None
     """Moves per episode (default: one per macro)."""
     timesteps: int = 200_000
@@ -65,6 +67,8 @@ class RefineRun:
             raise TrainingError("timesteps, n_envs, n_steps and batch_size must be at least 1")
         if self.max_minutes is not None and not self.max_minutes > 0:
             raise TrainingError(f"--max-minutes must be positive, got {self.max_minutes}")
+        if self.cost not in ("hpwl", "proxy"):
+            raise TrainingError(f"--cost must be hpwl or proxy, got {self.cost!r}")
 
 
 class _ReturnCurve(BaseCallback):
@@ -120,7 +124,10 @@ def train_refiner(run: RefineRun) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
 
     def make() -> Monitor:
-        return Monitor(MacroRefineEnv(run.design, grid=run.grid, moves=run.moves, ports=run.ports))
+        ports = True if run.cost == "proxy" else run.ports
+        return Monitor(
+            MacroRefineEnv(run.design, grid=run.grid, cost=run.cost, moves=run.moves, ports=ports)
+        )
 
     env = DummyVecEnv([make for _ in range(run.n_envs)])
     env.seed(run.seed)

@@ -8,9 +8,13 @@ import torch
 
 import netlists
 from agents import Budget, PlacerError, make_placer
-from agents.learned_annealing import DEFAULT_PRIORS, load_refine_policy
+from agents.annealing import MacroBoxes, propose_hard_move
+from agents.base import MacroProblem
+from agents.greedy import greedy_sub_placement
+from agents.learned_annealing import DEFAULT_PRIORS, _GuidedAnnealing, load_refine_policy
 from agents.refine_training import RefineRun, train_refiner
 from placement_env.legality import check_legality
+from placement_env.proxy_cost import proxy_cost
 from placement_env.refine_env import MacroRefineEnv
 from placement_env.wirelength import hpwl
 
@@ -23,7 +27,7 @@ def _place(design, seed=0, evaluations=300, **options):
     return placer.place(design, np.random.default_rng(seed), Budget(evaluations=evaluations))
 
 
-@pytest.mark.parametrize("proposals", ["policy", "uniform"])
+@pytest.mark.parametrize("proposals", ["guided", "policy", "uniform"])
 def test_learned_annealing__legal_improves_on_its_start_and_is_deterministic(proposals):
     design = netlists.load("n30")
     first = _place(design, proposals=proposals)
@@ -31,8 +35,66 @@ def test_learned_annealing__legal_improves_on_its_start_and_is_deterministic(pro
     assert check_legality(design.netlist, first.placement).is_legal
     assert first.placement.same_as(again.placement)
     notes = dict(n.split("=", 1) for n in first.stats.notes)
-    assert float(notes["best_cost"]) < float(notes["start_cost"])
+    assert notes["proposals"] == proposals
+    name = "hpwl" if proposals == "guided" else "cost"  # guided reports annealing's notes
+    assert float(notes[f"best_{name}"]) < float(notes[f"start_{name}"])
     assert first.stats.evaluations <= 300
+
+
+def test_propose_hard_move__draws_the_macro_by_its_weights():
+    design = netlists.load("n30")
+    problem = MacroProblem(design, "macros")
+    start, _, _ = greedy_sub_placement(problem, GRID)
+    boxes = MacroBoxes(problem.sub, start)
+    macros = problem.local
+    rng = np.random.default_rng(0)
+    only = np.zeros(len(macros))
+    only[4] = 1.0
+    step = np.array([problem.sub.canvas.width, problem.sub.canvas.height]) * 0.05
+    shift_swap = np.array([0.5, 0.5, 0.0, 0.0])
+    moved = []
+    for _ in range(200):
+        move = propose_hard_move(rng, shift_swap, macros, start.positions, start.orientations,
+                                 boxes, step, np.cumsum(only))  # fmt: skip
+        if move is not None:
+            moved.append(move[0][0])
+    assert moved and set(moved) == {macros[4]}  # a swap's first node is the drawn macro
+
+
+def test_learned_annealing__guide_reads_the_policy_every_so_many_proposals():
+    design = netlists.load("n30")
+    placer = make_placer("learned_annealing", grid=GRID, uniform_share=0.25, guide_every=40)
+    guided = _GuidedAnnealing(placer)
+    problem = MacroProblem(design, "macros")
+    start, _, _ = greedy_sub_placement(problem, GRID)
+    weights = guided.macro_guide(design, problem, start)(start)
+    # The untrained policy's select logits are its wirelength prior (see the test above).
+    env = MacroRefineEnv(design, grid=GRID)
+    obs, _ = env.reset(options={"placement": problem.to_full(start)})
+    logits = DEFAULT_PRIORS["select_prior"] * obs["macro_features"][:, 5].astype(float)
+    policy_p = np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
+    np.testing.assert_allclose(weights, 0.75 * policy_p + 0.25 / len(logits), atol=1e-5)
+    calls = []
+
+    class Counting(_GuidedAnnealing):
+        def macro_guide(self, design, problem, start):
+            read = super().macro_guide(design, problem, start)
+
+            def counted(now):
+                calls.append(now)
+                return read(now)
+
+            return counted
+
+    result = Counting(placer).place(design, np.random.default_rng(0), Budget(evaluations=300))
+    proposed = int(dict(n.split("=", 1) for n in result.stats.notes)["accepted"].split("/")[1])
+    assert len(calls) >= -(-proposed // 40)  # at least one read per 40 legal proposals
+
+
+@pytest.mark.parametrize(("option", "value"), [("uniform_share", 1.5), ("guide_every", 0)])
+def test_learned_annealing__refuses_bad_guide_options(option, value):
+    with pytest.raises(PlacerError, match=option):
+        make_placer("learned_annealing", **{option: value})
 
 
 def test_refine_policy__untrained_logits_are_its_priors():
@@ -86,9 +148,27 @@ def test_learned_annealing__refuses_unknown_proposals():
 
 def test_learned_annealing__result_hpwl_matches_its_reported_best():
     design = netlists.load("n30")
-    result = _place(design, evaluations=100)
+    result = _place(design, evaluations=100, proposals="policy")
     env = MacroRefineEnv(design, grid=GRID)
     env.reset(options={"placement": result.placement})
     notes = dict(n.split("=", 1) for n in result.stats.notes)
     assert env.cost() == pytest.approx(float(notes["best_cost"]), rel=1e-5)
     assert hpwl(design.netlist, result.placement) > 0
+
+
+def test_learned_annealing__proxy_cost_guides_proxy_annealing():
+    design = netlists.load("mempool_tile_ng45")
+    placer = make_placer("learned_annealing", grid=GRID, cost="proxy", guide_every=200)
+    first = placer.place(design, np.random.default_rng(1), Budget(evaluations=600))
+    again = placer.place(design, np.random.default_rng(1), Budget(evaluations=600))
+    assert first.placement.same_as(again.placement)
+    assert check_legality(design.netlist, first.placement).is_legal
+    notes = dict(n.split("=", 1) for n in first.stats.notes)
+    assert notes["proposals"] == "guided"
+    true = proxy_cost(design.netlist, first.placement, design.plc).proxy
+    assert float(notes["best_proxy"]) == pytest.approx(true, abs=1e-9)
+    assert true < float(notes["start_proxy"])
+    with pytest.raises(PlacerError, match=".plc"):
+        placer.place(netlists.load("n30"), np.random.default_rng(0), Budget(evaluations=20))
+    with pytest.raises(PlacerError, match="unknown cost"):
+        make_placer("learned_annealing", cost="area")

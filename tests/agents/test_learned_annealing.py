@@ -12,6 +12,7 @@ from agents.annealing import MacroBoxes, propose_hard_move
 from agents.base import MacroProblem
 from agents.greedy import greedy_sub_placement
 from agents.learned_annealing import DEFAULT_PRIORS, _GuidedAnnealing, load_refine_policy
+from agents.ppo_training import TrainingError
 from agents.refine_training import RefineRun, train_refiner
 from placement_env.legality import check_legality
 from placement_env.proxy_cost import proxy_cost
@@ -172,3 +173,12 @@ def test_learned_annealing__proxy_cost_guides_proxy_annealing():
         placer.place(netlists.load("n30"), np.random.default_rng(0), Budget(evaluations=20))
     with pytest.raises(PlacerError, match="unknown cost"):
         make_placer("learned_annealing", cost="area")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [("cost", "area", "--cost"), ("max_minutes", 0.0, "--max-minutes"), ("n_envs", 0, "n_envs")],
+)
+def test_refine_run__refuses_bad_options(field, value, message):
+    with pytest.raises(TrainingError, match=message):
+        RefineRun(**{field: value})

@@ -16,6 +16,7 @@ result's placement covers the whole netlist, has every movable hard macro placed
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -64,8 +65,8 @@ class Budget:
     def __post_init__(self) -> None:
         if self.evaluations is not None and int(self.evaluations) <= 0:
             raise PlacerError(f"budget evaluations must be positive, got {self.evaluations}")
-        if self.seconds is not None and not float(self.seconds) > 0:
-            raise PlacerError(f"budget seconds must be positive, got {self.seconds}")
+        if self.seconds is not None and not 0 < float(self.seconds) < math.inf:
+            raise PlacerError(f"budget seconds must be positive and finite, got {self.seconds}")
 
     def or_default(self, evaluations: int) -> Budget:
         """This budget, or ``evaluations`` evaluations when neither limit is set."""

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -164,7 +165,11 @@ def load(name_or_path: str | Path) -> Design:
         except InvalidNetlistError as error:
             raise UnknownDesignError(str(error)) from None
         return generator.generate(config, seed)
-    close = difflib.get_close_matches(key, BUNDLED, n=3)
+    # "ibm1" means ibm01: names whose numbers differ only in zero padding come first.
+    padded = re.sub(r"\d+", lambda m: m.group().zfill(2), key)
+    close = [padded] if padded != key and padded in BUNDLED else []
+    close += [c for c in difflib.get_close_matches(key, BUNDLED, n=3) if c not in close]
+    close = close[:3]
     hint = f" Did you mean {', '.join(close)}?" if close else ""
     raise UnknownDesignError(
         f"{key!r} is neither a bundled design nor an existing file.{hint} "

@@ -110,6 +110,8 @@ def save_figure(fig, path: str | Path, dpi: int = 120) -> Path:
     import matplotlib.pyplot as plt
 
     path = Path(path)
+    if not path.suffix:
+        path = path.with_suffix(".png")  # what matplotlib writes for a bare name
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=dpi, bbox_inches="tight")
     plt.close(fig)

@@ -119,8 +119,12 @@ def test_make_placer__unknown_name_lists_the_known_ones():
         make_placer("nope")
 
 
-@pytest.mark.parametrize("kwargs", [{"evaluations": 0}, {"seconds": 0.0}, {"seconds": -1.0}])
-def test_budget__zero_or_negative_is_an_error(kwargs):
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"evaluations": 0}, {"seconds": 0.0}, {"seconds": -1.0}, {"seconds": float("inf")},
+     {"seconds": float("nan")}],
+)  # fmt: skip
+def test_budget__zero_negative_or_endless_is_an_error(kwargs):
     with pytest.raises(PlacerError, match="positive"):
         Budget(**kwargs)
 

@@ -27,6 +27,23 @@ def test_load__unknown_name_suggests_close_names():
         netlists.load("n1O")
 
 
+def test_load__a_name_without_zero_padding_suggests_the_padded_one_first():
+    with pytest.raises(UnknownDesignError, match="Did you mean ibm01,"):
+        netlists.load("ibm1")
+
+
+def test_cli_list__a_reader_that_goes_away_is_no_error():
+    child = subprocess.Popen(
+        [sys.executable, "-m", "netlists", "list"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    child.stdout.close()  # like `| head` exiting before the listing is written
+    _, err = child.communicate(timeout=120)
+    assert child.returncode == 0, err
+    assert b"Traceback" not in err and b"BrokenPipeError" not in err
+
+
 def test_read_design__unknown_suffix_lists_the_known_ones(tmp_path):
     path = tmp_path / "design.xyz"
     path.write_text("hello")

@@ -149,3 +149,9 @@ def test_picture__bad_arguments(tmp_path):
         save_placement_picture(
             design.netlist, design.placement, tmp_path / "a.png", heatmap="congestion"
         )
+
+
+def test_save_placement_png__a_bare_name_returns_the_file_it_wrote(tmp_path):
+    design = netlists.load("n10")
+    path = save_placement_png(design.netlist, design.placement, tmp_path / "pic")
+    assert path == tmp_path / "pic.png" and path.stat().st_size > 0

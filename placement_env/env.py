@@ -53,6 +53,14 @@ __all__ = [
 ]
 
 
+def check_max_edges(max_edges: Any) -> None:
+    """Raises ValueError unless ``max_edges`` is None or an int >= 1."""
+    if max_edges is not None and (
+        isinstance(max_edges, bool) or not isinstance(max_edges, int | np.integer) or max_edges < 1
+    ):
+        raise ValueError(f"max_edges must be an int >= 1 or None, got {max_edges!r}")
+
+
 def macro_graph(netlist: Netlist, macros: np.ndarray, max_edges: int | None) -> dict:
     """Padded macro-to-macro connectivity for graph policies (static over an episode).
 
@@ -77,6 +85,7 @@ def macro_graph(netlist: Netlist, macros: np.ndarray, max_edges: int | None) -> 
             key = (int(a), int(b))
             weights[key] = weights.get(key, 0.0) + float(arrays.net_weights[net])
     pairs = sorted(weights, key=lambda k: (-weights[k], k))
+    check_max_edges(max_edges)
     size = max(1, len(pairs) if max_edges is None else int(max_edges))
     pairs = pairs[:size]
     edges = np.zeros((size, 2), dtype=np.float32)
@@ -90,15 +99,20 @@ def macro_graph(netlist: Netlist, macros: np.ndarray, max_edges: int | None) -> 
     return {"graph_edges": edges, "graph_edge_weights": edge_weights, "graph_edge_mask": mask}
 
 
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool)
+
+
 def grid_shape(grid: int | Sequence[int]) -> tuple[int, int]:
-    """``(rows, cols)`` of a grid given as one side or a pair; raises ValueError otherwise."""
-    if isinstance(grid, int | np.integer):
+    """``(rows, cols)`` of a grid given as one side or a pair of ints; raises ValueError
+    otherwise (a float, a string or a bool is not a side)."""
+    if _is_int(grid):
         rows = cols = int(grid)
     else:
-        shape = tuple(int(v) for v in grid)
-        if len(shape) != 2:
-            raise ValueError(f"grid must be an int or a (rows, cols) pair, got {grid!r}")
-        rows, cols = shape
+        pair = isinstance(grid, Sequence | np.ndarray) and not isinstance(grid, str)
+        if not pair or len(grid) != 2 or not all(_is_int(v) for v in grid):
+            raise ValueError(f"grid must be an int or a (rows, cols) pair of ints, got {grid!r}")
+        rows, cols = (int(v) for v in grid)
     if rows <= 0 or cols <= 0:
         raise ValueError(f"grid must have positive rows and cols, got {rows} x {cols}")
     return rows, cols
@@ -340,6 +354,7 @@ class MacroPlacementEnv(gym.Env):
 
         self.action_space = spaces.Discrete(rows * cols)
         grid_box = spaces.Box(0.0, 1.0, shape=(rows, cols), dtype=np.float32)
+        check_max_edges(max_edges)  # also when there is no graph: a bad value is a mistake
         self._graph = macro_graph(nl, self.macros, max_edges) if graph_observation else None
         graph_spaces = {}
         if self._graph is not None:

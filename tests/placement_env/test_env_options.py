@@ -124,3 +124,25 @@ def test_placement_cost__leaves_the_episode_alone():
     np.testing.assert_array_equal(env.placement.placed, before.placed)
     np.testing.assert_array_equal(env.action_masks(), masks)
     assert env.decoder.step == 1
+
+
+@pytest.mark.parametrize("grid", [2.5, "16", True, (16, 2.0), (16,), (16, 16, 16), None])
+@pytest.mark.parametrize(
+    "env_id", ["placement_env/MacroPlacement-v0", "placement_env/MacroRefine-v0"]
+)
+def test_grid__anything_but_an_int_or_a_pair_of_ints_is_refused(env_id, grid):
+    with pytest.raises(ValueError, match="grid must be an int or a"):
+        gym.make(env_id, netlist="n10", grid=grid)
+
+
+@pytest.mark.parametrize("grid", [16, (8, 12), np.array([8, 12]), (np.int64(8), 12)])
+def test_grid__ints_and_pairs_of_ints_are_taken(grid):
+    env = gym.make("placement_env/MacroPlacement-v0", netlist="n10", grid=grid).unwrapped
+    expected = (grid, grid) if isinstance(grid, int) else tuple(int(v) for v in grid)
+    assert (env.grid.rows, env.grid.cols) == expected
+
+
+@pytest.mark.parametrize("max_edges", [0, -3, 2.5, True])
+def test_max_edges__must_be_a_positive_int(max_edges):
+    with pytest.raises(ValueError, match="max_edges must be an int >= 1"):
+        gym.make("placement_env/MacroPlacement-v0", netlist="n10", grid=16, max_edges=max_edges)

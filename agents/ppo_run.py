@@ -150,6 +150,13 @@ class TrainingRun:
             raise TrainingError("give --resume (same run, same env) or --init-from, not both")
         if self.max_minutes is not None and not self.max_minutes > 0:
             raise TrainingError(f"--max-minutes must be positive, got {self.max_minutes}")
+        if self.eval_every < 1 or self.eval_samples < 0:
+            raise TrainingError(
+                f"--eval-every must be at least 1 and --eval-samples at least 0, got "
+                f"{self.eval_every} and {self.eval_samples}"
+            )
+        if Path(self.out).exists() and not Path(self.out).is_dir():
+            raise TrainingError(f"--out {self.out!r} is a file; give a folder (new or existing)")
         if not (math.isfinite(self.soften) and self.soften > 0):
             raise TrainingError(f"--soften must be finite and positive, got {self.soften}")
         if self.soften != 1.0 and not self.init_from:

@@ -69,6 +69,8 @@ class RefineRun:
             raise TrainingError(f"--max-minutes must be positive, got {self.max_minutes}")
         if self.cost not in ("hpwl", "proxy"):
             raise TrainingError(f"--cost must be hpwl or proxy, got {self.cost!r}")
+        if Path(self.out).exists() and not Path(self.out).is_dir():
+            raise TrainingError(f"--out {self.out!r} is a file; give a folder (new or existing)")
 
 
 class _ReturnCurve(BaseCallback):

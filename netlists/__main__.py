@@ -54,6 +54,11 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        print(
+            f"error: --out {args.out!r} is a file; give a folder (new or existing)", file=sys.stderr
+        )
+        return 2
     out.mkdir(parents=True, exist_ok=True)
     for name in args.design:
         start = time.perf_counter()

@@ -280,13 +280,15 @@ def main(argv: list[str] | None = None) -> int:
     except agents.PlacerError as error:
         parser.error(str(error))
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    if out.exists() and not out.is_dir():
+        parser.error(f"--out {args.out!r} is a file; give a folder (new or existing)")
     started = time.perf_counter()
 
     try:
         labels = design_labels(args.designs)
     except netlists.NetlistError as error:
         parser.error(str(error))
+    out.mkdir(parents=True, exist_ok=True)  # only once the designs are known to load
     results: list[tuple[dict, Placement]] = []
     for name in labels:
         results.extend(reference_rows(name, labels[name], not args.no_route))

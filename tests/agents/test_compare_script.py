@@ -107,3 +107,17 @@ def test_compare_placers__a_plc_without_routing_settings_scores_hpwl_not_a_crash
     rows = list(csv.DictReader((tmp_path / "results.csv").open()))
     greedy = next(r for r in rows if r["placer"] == "greedy")
     assert greedy["legal"] == "True" and greedy["proxy"] == "" and float(greedy["hpwl"]) > 0
+
+
+def test_compare_placers__an_out_that_is_a_file_or_an_unknown_design_leaves_nothing(tmp_path):
+    taken = tmp_path / "taken"
+    taken.write_text("keep me")
+    cmd = [sys.executable, str(SCRIPT), "--designs", "n10", "--out", str(taken)]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2 and "is a file" in done.stderr and "Traceback" not in done.stderr
+    assert taken.read_text() == "keep me"
+    fresh = tmp_path / "fresh"
+    cmd = [sys.executable, str(SCRIPT), "--designs", "no_such_design", "--out", str(fresh)]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2 and "no_such_design" in done.stderr
+    assert not fresh.exists()

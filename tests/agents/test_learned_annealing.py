@@ -182,3 +182,11 @@ def test_learned_annealing__proxy_cost_guides_proxy_annealing():
 def test_refine_run__refuses_bad_options(field, value, message):
     with pytest.raises(TrainingError, match=message):
         RefineRun(**{field: value})
+
+
+def test_refine_run__refuses_a_file_as_out(tmp_path):
+    taken = tmp_path / "taken"
+    taken.write_text("keep me")
+    with pytest.raises(TrainingError, match="is a file"):
+        RefineRun(out=str(taken))
+    assert taken.read_text() == "keep me"

@@ -549,3 +549,19 @@ def test_training__leaves_no_sb3_folder_in_the_temp_dir(trained, tmp_path, monke
     script = _train_script()
     script.train(script.Args(design=("n10",), out=str(tmp_path / "run"), **SMALL_RUN))
     assert not [p.name for p in temp.iterdir() if p.name.startswith("SB3-")]
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [({"eval_every": 0}, "--eval-every"), ({"eval_samples": -1}, "--eval-samples"),
+     ({"out": "FILE"}, "is a file")],
+)  # fmt: skip
+def test_training_run__refuses_bad_evaluation_settings_and_a_file_as_out(
+    tmp_path, options, message
+):
+    if options.get("out") == "FILE":
+        taken = tmp_path / "taken"
+        taken.write_text("keep me")
+        options = {"out": str(taken)}
+    with pytest.raises(TrainingError, match=message):
+        agents.ppo_run.TrainingRun(design=("n10",), **options)

@@ -112,3 +112,11 @@ def test_cli_demo__writes_a_picture(tmp_path):
     small = [blob for blob in triangles if blob.pixels < 50]
     assert 0.9 * ports <= len(small) <= ports
     assert (image == 255).all(axis=-1).mean() > 0.5
+
+
+def test_cli_demo__an_out_that_is_a_file_is_refused_and_kept(tmp_path):
+    taken = tmp_path / "taken"
+    taken.write_text("keep me")
+    result = _run("demo", "--design", "n10", "--out", str(taken))
+    assert result.returncode == 2 and "is a file" in result.stderr
+    assert "Traceback" not in result.stderr and taken.read_text() == "keep me"

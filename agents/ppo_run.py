@@ -199,11 +199,22 @@ def seed_everything(seed: int, threads: int) -> str:
 
 
 def resolve_device(device: str) -> str:
-    """``"auto"`` -> ``"cuda"`` when CUDA is present, else ``"cpu"``; other names as given."""
+    """``"auto"`` -> ``"cuda"`` when CUDA is present, else ``"cpu"``; other names as given.
+
+    Raises:
+        TrainingError: a name torch does not know, or a CUDA device on a machine without CUDA
+            (which would otherwise run on the CPU and be recorded as CUDA).
+    """
     import torch
 
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        kind = torch.device(device).type
+    except (RuntimeError, TypeError, ValueError):
+        raise TrainingError(f"unknown --device {device!r}; use auto, cpu or cuda[:N]") from None
+    if kind == "cuda" and not torch.cuda.is_available():
+        raise TrainingError(f"--device {device!r} but this machine has no CUDA; use auto or cpu")
     return device
 
 

@@ -122,8 +122,7 @@ def train_refiner(run: RefineRun) -> dict[str, Any]:
     from placement_env.refine_env import MacroRefineEnv
 
     seed_everything(run.seed, 1)
-    out = Path(run.out)
-    out.mkdir(parents=True, exist_ok=True)
+    device = resolve_device(run.device)
 
     def make() -> Monitor:
         ports = True if run.cost == "proxy" else run.ports
@@ -131,8 +130,10 @@ def train_refiner(run: RefineRun) -> dict[str, Any]:
             MacroRefineEnv(run.design, grid=run.grid, cost=run.cost, moves=run.moves, ports=ports)
         )
 
-    env = DummyVecEnv([make for _ in range(run.n_envs)])
+    env = DummyVecEnv([make for _ in range(run.n_envs)])  # a bad design fails here, first
     env.seed(run.seed)
+    out = Path(run.out)
+    out.mkdir(parents=True, exist_ok=True)
     model = MaskablePPO(
         RefinePolicy,
         env,
@@ -143,7 +144,7 @@ def train_refiner(run: RefineRun) -> dict[str, Any]:
         gamma=1.0,
         ent_coef=run.ent_coef,
         seed=run.seed,
-        device=resolve_device(run.device),
+        device=device,
         policy_kwargs={"features_extractor_kwargs": dict(DEFAULT_PRIORS)},
     )
     limit = None if run.max_minutes is None else 60 * run.max_minutes

@@ -16,6 +16,8 @@ import torch
 from agents.cli import dataclass_parser, parse_into
 from agents.ppo_training import TrainingError
 from agents.refine_training import RefineRun, train_refiner
+from netlists import NetlistError
+from placement_env.problem import ProblemError
 
 
 def mean(values: list[float]) -> float:
@@ -26,7 +28,11 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(1)
     parser = dataclass_parser(RefineRun, __doc__.split("\n")[0])
     run = parse_into(RefineRun, argv, parser, (TrainingError,))
-    summary = train_refiner(run)
+    try:
+        summary = train_refiner(run)
+    except (TrainingError, NetlistError, ProblemError, ValueError) as error:
+        print(f"train_refiner.py: error: {error}", file=sys.stderr)
+        return 2
     first, last = summary["first_returns"], summary["last_returns"]
     print(
         f"{run.design}: {summary['episodes']} episodes, {summary['timesteps']} steps in "

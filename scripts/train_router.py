@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from agents.cli import dataclass_parser, key_values, parse_into
+from agents.ppo_training import TrainingError
 from agents.routing_agent import RoutingTraining, compare_with_astar, train_routing_agent
 from placement_env.routing import SyntheticConfig
 
@@ -78,6 +79,7 @@ def train(args: Args) -> dict:
 
     started = time.perf_counter()
     torch.set_num_threads(max(1, args.threads))  # 2 shared cores: more threads made PPO slower
+    device = resolve_device(args.device)  # before anything is written
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     setup = RoutingTraining(
@@ -87,7 +89,7 @@ def train(args: Args) -> dict:
         n_envs=args.n_envs,
         seed=args.seed,
         reward_scale=args.reward_scale,
-        device=resolve_device(args.device),
+        device=device,
     )
     model, train_s, steps = train_routing_agent(setup)
     model.save(out / "model.zip")
@@ -112,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_into(Args, argv, parser, (RouterArgsError,))
     try:
         summary = train(args)
-    except RouterArgsError as error:
+    except (RouterArgsError, TrainingError) as error:
         print(f"train_router.py: error: {error}", file=sys.stderr)
         return 2
     for name, row in summary["results"].items():

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -190,3 +194,20 @@ def test_refine_run__refuses_a_file_as_out(tmp_path):
     with pytest.raises(TrainingError, match="is a file"):
         RefineRun(out=str(taken))
     assert taken.read_text() == "keep me"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [(["--design", "nope"], "unknown design 'nope'"),
+     (["--design", "n10", "--cost", "proxy"], ".plc"),
+     (["--design", "n10", "--device", "foo"], "unknown --device")],
+)  # fmt: skip
+def test_train_refiner_cli__bad_input_is_one_line_and_writes_nothing(tmp_path, args, message):
+    script = Path(__file__).resolve().parents[2] / "scripts" / "train_refiner.py"
+    out = tmp_path / "run"
+    done = subprocess.run(
+        [sys.executable, str(script), *args, "--out", str(out), "--no-progress"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2 and message in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr and not out.exists()

@@ -565,3 +565,15 @@ def test_training_run__refuses_bad_evaluation_settings_and_a_file_as_out(
         options = {"out": str(taken)}
     with pytest.raises(TrainingError, match=message):
         agents.ppo_run.TrainingRun(design=("n10",), **options)
+
+
+def test_resolve_device__refuses_unknown_names_and_absent_cuda():
+    from agents.ppo_run import resolve_device
+
+    assert resolve_device("cpu") == "cpu"
+    assert resolve_device("auto") == ("cuda" if torch.cuda.is_available() else "cpu")
+    with pytest.raises(TrainingError, match="unknown --device 'foo'"):
+        resolve_device("foo")
+    if not torch.cuda.is_available():
+        with pytest.raises(TrainingError, match="no CUDA"):
+            resolve_device("cuda")

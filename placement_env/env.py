@@ -16,6 +16,7 @@ import numpy as np
 from gymnasium import spaces
 
 from netlists import Design, Netlist, NodeKind, Placement
+from placement_env.actions import discrete_action
 from placement_env.decoding import Decoder
 from placement_env.designs import load_design
 from placement_env.grid import Grid
@@ -141,7 +142,8 @@ class MacroPlacementEnv(gym.Env):
     cells as an ``np.bool_`` array of shape ``(rows * cols,)`` (what sb3-contrib's MaskablePPO
     reads); it is valid before :meth:`reset` too, never all False while the episode runs (the
     constructor checks that the first macro has a legal cell and a dead end ends the episode),
-    and all True once it has ended (see :meth:`action_masks`).
+    and all True once it has ended (see :meth:`action_masks`). An action that is not an integer
+    (None, a string, a float, a bool) raises ``ValueError``.
 
     ## Observation Space
 
@@ -524,7 +526,7 @@ class MacroPlacementEnv(gym.Env):
         """Places the current macro at cell ``action``; see the class docstring."""
         if self._done:
             raise RuntimeError("the episode has ended; call reset() before step()")
-        cell = int(action)
+        cell = discrete_action(action, self.grid.num_cells)
         decoder = self.decoder
         if not 0 <= cell < self.grid.num_cells or not decoder.legal.flat[cell]:
             info = self._step_info()

@@ -27,6 +27,7 @@ import numpy as np
 from gymnasium import spaces
 
 from netlists import Design, Netlist, NodeKind, Placement
+from placement_env.actions import discrete_action
 from placement_env.decoding import Decoder
 from placement_env.designs import load_design
 from placement_env.env import grid_shape, macro_graph
@@ -303,7 +304,7 @@ class MacroRefineEnv(gym.Env):
     ``(cells + n,)`` (safe before :meth:`reset`; all True once the episode has ended, for vector
     envs that step once more before resetting). An illegal action raises
     :class:`IllegalActionError` (a ``ValueError``) naming the action and the phase, and changes
-    nothing.
+    nothing; an action that is not an integer raises ``ValueError``.
 
     ## Observation Space
 
@@ -776,7 +777,7 @@ class MacroRefineEnv(gym.Env):
             raise RuntimeError("call reset() before step()")
         if self._done:
             raise RuntimeError("the episode has ended; call reset() before step()")
-        action = int(action)
+        action = discrete_action(action, int(self.action_space.n))
         reward = 0.0
         if self._phase == 0:
             kind = self._select(action)

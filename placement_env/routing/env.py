@@ -19,6 +19,7 @@ import numpy as np
 from gymnasium import spaces
 from scipy import ndimage
 
+from placement_env.actions import discrete_action
 from placement_env.routing.astar import AStarCosts, UsageGrid, two_pin_connections
 from placement_env.routing.metrics import RouteMetrics, evaluate_routes, path_vias
 from placement_env.routing.problem import RoutingProblem
@@ -69,7 +70,8 @@ class GlobalRoutingEnv(gym.Env):
     connection's path, or enter a cell from which the target cannot be reached without crossing
     that path (a dead end); it is never all False during an episode, and all True before
     :meth:`reset` and after the episode ends. A masked action is a no-op that costs
-    ``illegal_penalty`` and counts towards the step limit.
+    ``illegal_penalty`` and counts towards the step limit; an action that is not an integer in
+    0..3 raises ``ValueError``.
 
     ## Observation Space
 
@@ -105,7 +107,8 @@ class GlobalRoutingEnv(gym.Env):
     ## Episode End
 
     Terminates when every connection is routed; never truncates (the step limit with its
-    fallback bounds the length). The last ``info`` holds ``total_overflow``, ``max_overflow``,
+    fallback bounds the length). A step after the end raises ``RuntimeError`` (call
+    :meth:`reset`). The last ``info`` holds ``total_overflow``, ``max_overflow``,
     ``overflowed_edges``, ``wirelength``, ``vias``, ``connected``, ``solved`` (all connected and
     zero overflow), ``fallbacks``, ``illegal_actions`` and ``connections``.
 
@@ -305,8 +308,8 @@ class GlobalRoutingEnv(gym.Env):
         if not self._started:
             raise RuntimeError("call reset() before step()")
         if self._done:
-            return self._observation(), 0.0, True, False, self._final_info()
-        action = int(action)
+            raise RuntimeError("the episode has ended; call reset() before step()")
+        action = discrete_action(action, len(MOVES))
         if not 0 <= action < 4:
             raise ValueError(f"action must be in 0..3, got {action}")
         cost_before = self._cost()

@@ -146,3 +146,14 @@ def test_grid__ints_and_pairs_of_ints_are_taken(grid):
 def test_max_edges__must_be_a_positive_int(max_edges):
     with pytest.raises(ValueError, match="max_edges must be an int >= 1"):
         gym.make("placement_env/MacroPlacement-v0", netlist="n10", grid=16, max_edges=max_edges)
+
+
+@pytest.mark.parametrize("action", [None, "a", 1.5, True, np.array([1, 2])])
+@pytest.mark.parametrize(
+    "env_id", ["placement_env/MacroPlacement-v0", "placement_env/MacroRefine-v0"]
+)
+def test_step__an_action_that_is_not_an_int_is_refused(env_id, action):
+    env = gym.make(env_id, netlist="n10", grid=16).unwrapped
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match="action must be an int in 0.."):
+        env.step(action)

@@ -185,8 +185,17 @@ def test_action_masks_before_reset_and_after_the_end():
     assert env.action_masks().all()
     run(env, greedy)
     assert env.action_masks().all()
-    _, reward, terminated, _, _ = env.step(0)
-    assert terminated and reward == 0.0
+    with pytest.raises(RuntimeError, match="call reset"):
+        env.step(0)  # a step after the end is a mistake, not a silent no-op
+
+
+@pytest.mark.parametrize("action", [None, "a", 1.5, True, np.array([1, 2])])
+def test_an_action_that_is_not_an_int_is_refused(action):
+    env = GlobalRoutingEnv(generator=SMALL)
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match="action must be an int in 0..3"):
+        env.step(action)
+    env.step(np.int64(0))  # numpy ints, as SB3 passes them, are fine
 
 
 def test_dummy_vec_env_and_maskable_ppo_run():

@@ -15,7 +15,6 @@ settings a resumed run changed).
 from __future__ import annotations
 
 import csv
-import json
 import logging
 import math
 import statistics
@@ -40,6 +39,7 @@ from agents.ppo_training import (
 from agents.rl_env import EnvOptions, rollout
 from agents.routing_agent import ROUTING_IDS
 from netlists import Design
+from netlists.json_text import finite_json
 from placement_env.designs import design_labels
 from placement_env.rewards import DEFAULT_SCHEDULE
 
@@ -344,7 +344,7 @@ def train(run: TrainingRun) -> dict[str, Any]:
     }
     if run.compare_baselines:
         summary["baselines"] = compare_baselines(evaluator, labels, run.seed)
-    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
+    (out / "summary.json").write_text(finite_json(summary, indent=2, default=str))
     return summary
 
 

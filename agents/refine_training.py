@@ -11,7 +11,6 @@ return of the last 20 episodes against env steps), ``learning_curve.png`` and ``
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 
 from agents.learned_annealing import DEFAULT_PRIORS
 from agents.ppo_training import TrainingError
+from netlists.json_text import finite_json
 
 
 @dataclass(frozen=True)
@@ -164,5 +164,5 @@ def train_refiner(run: RefineRun) -> dict[str, Any]:
         "first_returns": curve.returns[:20],
         "last_returns": curve.returns[-20:],
     }
-    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    (out / "summary.json").write_text(finite_json(summary, indent=2))
     return summary

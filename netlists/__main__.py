@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -16,6 +15,7 @@ from pathlib import Path
 
 from netlists.bundled import bundled_designs, load
 from netlists.errors import NetlistError
+from netlists.json_text import finite_json
 from netlists.render import save_placement_png
 from netlists.stats import design_stats, format_report
 
@@ -24,7 +24,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
     designs = bundled_designs()
     if args.json:
         print(
-            json.dumps(
+            finite_json(
                 [
                     {
                         "name": d.name,

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
 from netlists.design import Design
+from netlists.json_text import finite_json
 from netlists.types import NodeKind
 
 
@@ -106,7 +106,7 @@ def format_report(report: dict[str, object], *, as_json: bool = False) -> str:
     Every command line of the project prints its reports through this.
     """
     if as_json:
-        return json.dumps(report, indent=1)
+        return finite_json(report, indent=1)
     width = max((len(key) for key in report), default=0)
     lines = []
     for key, value in report.items():

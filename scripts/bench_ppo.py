@@ -57,6 +57,7 @@ from agents.ppo_run import TrainingRun as Args
 from agents.ppo_run import same_training, train
 from agents.rl_baselines import run_baselines
 from agents.rl_env import EnvOptions, make_raw_env, placement_cost
+from netlists.json_text import finite_json
 from placement_env.wirelength import macro_hpwl
 
 STEPS = 10**7  # the wall-clock limit ends every run
@@ -430,7 +431,7 @@ def main(argv: list[str] | None = None) -> int:
         wall = time.perf_counter() - start
         report += [f"### {title} (wall {wall / 60:.1f} min)", "", *lines, ""]
         (out / f"{stem}.md").write_text("\n".join(report))
-        (out / f"{stem}.json").write_text(json.dumps(data, indent=2, default=str))
+        (out / f"{stem}.json").write_text(finite_json(data, indent=2, default=str))
         print("\n".join(report), flush=True)
     return 0
 

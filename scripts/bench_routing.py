@@ -15,7 +15,6 @@ second pin lies within 20 gcells of the first in each direction (seeded).
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import statistics
 import sys
@@ -23,6 +22,7 @@ import time
 
 import numpy as np
 
+from netlists.json_text import finite_json
 from placement_env.routing import RoutingProblem, problem_from_placement, route, route_sequential
 
 
@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     modes = ("astar", "pattern", "negotiated")
     rows = [bench(p, mode, args.runs) for p in problems for mode in modes]
     if args.json:
-        print(json.dumps(rows, indent=1))
+        print(finite_json(rows, indent=1))
     else:
         print(
             f"machine: {platform.node()} ({platform.machine()}); "

@@ -13,7 +13,6 @@ scored by :func:`placement_env.routing.metrics.evaluate_routes` where it returns
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import platform
 import sys
@@ -25,6 +24,7 @@ import numpy as np
 import torch
 
 from agents.routing_agent import RoutingTraining, policy_chooser, run_policy, train_routing_agent
+from netlists.json_text import finite_json
 from placement_env.routing.astar import route_sequential
 from placement_env.routing.env import GlobalRoutingEnv
 from placement_env.routing.metrics import evaluate_routes
@@ -163,7 +163,7 @@ def main(argv: list[str] | None = None) -> None:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(
-        json.dumps(
+        finite_json(
             {
                 "args": asdict(args),
                 "train_seconds": train_s,

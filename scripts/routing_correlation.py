@@ -17,7 +17,6 @@ Routing is capped at ``--time-limit`` seconds of negotiation per placement.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 
@@ -25,6 +24,7 @@ import numpy as np
 from scipy.stats import kendalltau
 
 import netlists
+from netlists.json_text import finite_json
 from placement_env.designs import load_design
 from placement_env.grid import Grid
 from placement_env.maps import rudy_map, top_fraction_mean
@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         "seconds": time.perf_counter() - start,
     }
     if args.json:
-        print(json.dumps({"summary": summary, "rows": rows}, indent=1))
+        print(finite_json({"summary": summary, "rows": rows}, indent=1))
         return 0
     print(
         "| placement | hpwl | proxy congestion | routed overflow | routed util top 5% "

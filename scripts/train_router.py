@@ -10,7 +10,6 @@ held-out problems (seeds 1,000,000 + i). Every option's help is its field's docs
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 import time
@@ -20,6 +19,7 @@ from pathlib import Path
 from agents.cli import dataclass_parser, key_values, parse_into
 from agents.ppo_training import TrainingError
 from agents.routing_agent import RoutingTraining, compare_with_astar, train_routing_agent
+from netlists.json_text import finite_json
 from placement_env.routing import SyntheticConfig
 
 
@@ -104,7 +104,7 @@ def train(args: Args) -> dict:
         "results": compare_with_astar(model, setup, args.eval_problems),
         "wall_seconds": time.perf_counter() - started,
     }
-    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    (out / "summary.json").write_text(finite_json(summary, indent=2))
     return summary
 
 

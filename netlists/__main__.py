@@ -69,7 +69,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         picture = save_placement_png(
             design.netlist,
             design.placement,
-            out / f"{name}_initial.png",
+            out / f"{design.name}_initial.png",  # a path's design goes into --out too
             title=f"{name}: placement as shipped",
         )
         print(f"picture: {picture}\n")

@@ -120,3 +120,12 @@ def test_cli_demo__an_out_that_is_a_file_is_refused_and_kept(tmp_path):
     result = _run("demo", "--design", "n10", "--out", str(taken))
     assert result.returncode == 2 and "is a file" in result.stderr
     assert "Traceback" not in result.stderr and taken.read_text() == "keep me"
+
+
+def test_cli_demo__a_design_given_by_path_draws_into_out(tmp_path):
+    source = write_design(netlists.load("n10"), tmp_path / "src" / "copy.json")
+    out = tmp_path / "pictures"
+    result = _run("demo", "--design", str(source.resolve()), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert [p.name for p in out.iterdir()] == [f"{netlists.load(source).name}_initial.png"]
+    assert sorted(p.name for p in source.parent.iterdir()) == ["copy.json"]

@@ -96,11 +96,51 @@ def key_values(items: tuple[str, ...], error: type[Exception], flag: str = "--en
         key, sep, value = item.partition("=")
         if not sep or not key:
             raise error(f"{flag} takes KEY=VALUE, got {item!r}")
+        if value in _PYTHON_WORDS:  # "False" must not become the (truthy) string "False"
+            kwargs[key] = _PYTHON_WORDS[value]
+            continue
         try:
             kwargs[key] = json.loads(value)
         except json.JSONDecodeError:
             kwargs[key] = value
     return kwargs
+
+
+_PYTHON_WORDS = {"True": True, "False": False, "None": None}
+#: Annotations (as written, under ``from __future__ import annotations``) whose values
+#: :func:`check_keywords` checks, and the types they allow.
+_CHECKED = {
+    "bool": (bool,),
+    "int": (int,),
+    "float": (int, float),
+    "str": (str,),
+}
+
+
+def check_keywords(target: Any, kwargs: dict, error: type[Exception], flag: str) -> None:
+    """Raises ``error`` for a keyword whose value does not fit the annotation of the same
+    parameter of ``target`` (a class or function): a bool, int, float or str, optionally
+    ``| None``. Keywords that ``target`` does not name, or with other annotations, are left
+    to ``target`` itself."""
+    try:
+        parameters = inspect.signature(target).parameters
+    except (TypeError, ValueError):
+        return
+    for key, value in kwargs.items():
+        if key not in parameters:
+            continue
+        annotation = str(parameters[key].annotation).replace(" ", "")
+        optional = annotation.endswith("|None")
+        allowed = _CHECKED.get(annotation.removesuffix("|None"))
+        if allowed is None or (value is None and optional):
+            continue
+        is_bool = isinstance(value, bool)
+        fits = isinstance(value, allowed) and (is_bool == (allowed == (bool,)))
+        if not fits:
+            raise error(
+                f"{flag} {key}={value!r}: {key} must be {annotation.replace('|', ' | ')}"
+                + (" (true or false)" if allowed == (bool,) else "")
+            )
 
 
 def parse_into(

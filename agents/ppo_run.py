@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import netlists
-from agents.cli import key_values
+from agents.cli import check_keywords, key_values
 from agents.policies import POLICIES
 from agents.ppo_training import (
     PlacementEvaluator,
@@ -184,7 +184,11 @@ class TrainingRun:
 
     def env_kwargs(self) -> dict[str, Any]:
         """``env_arg`` as keywords (values parsed as JSON where they are JSON)."""
-        return key_values(self.env_arg, TrainingError)
+        from placement_env.env import MacroPlacementEnv
+
+        kwargs = key_values(self.env_arg, TrainingError)
+        check_keywords(MacroPlacementEnv, kwargs, TrainingError, "--env-arg")
+        return kwargs
 
 
 def seed_everything(seed: int, threads: int) -> str:

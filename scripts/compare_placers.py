@@ -117,7 +117,8 @@ def _options(placer: str, context: str | None, extra: dict | None = None) -> dic
 def parse_placer_args(items: list[str], placers: list[str]) -> dict[str, dict]:
     """``PLACER:KEY=VALUE`` items as ``{placer: {key: value}}`` (values parsed as JSON where
     they are JSON); raises ValueError naming a bad item or a placer not in ``placers``."""
-    from agents.cli import key_values
+    import agents
+    from agents.cli import check_keywords, key_values
 
     options: dict[str, dict] = {}
     for item in items:
@@ -126,7 +127,9 @@ def parse_placer_args(items: list[str], placers: list[str]) -> dict[str, dict]:
             raise ValueError(
                 f"--placer-arg takes PLACER:KEY=VALUE with PLACER one of {placers}, got {item!r}"
             )
-        options.setdefault(placer, {}).update(key_values((rest,), ValueError, "--placer-arg"))
+        values = key_values((rest,), ValueError, "--placer-arg")
+        check_keywords(agents.PLACERS[placer], values, ValueError, f"--placer-arg {placer}:")
+        options.setdefault(placer, {}).update(values)
     return options
 
 

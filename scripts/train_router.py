@@ -16,7 +16,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from agents.cli import dataclass_parser, key_values, parse_into
+from agents.cli import check_keywords, dataclass_parser, key_values, parse_into
 from agents.ppo_training import TrainingError
 from agents.routing_agent import RoutingTraining, compare_with_astar, train_routing_agent
 from netlists.json_text import finite_json
@@ -65,6 +65,7 @@ class Args:
     def config(self) -> SyntheticConfig:
         """The synthetic problems' settings."""
         kwargs: dict = {"grid": self.grid, **key_values(self.env_arg, RouterArgsError)}
+        check_keywords(SyntheticConfig, kwargs, RouterArgsError, "--env-arg")
         try:
             return SyntheticConfig(**kwargs)
         except (TypeError, ValueError) as error:

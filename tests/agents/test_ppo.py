@@ -577,3 +577,10 @@ def test_resolve_device__refuses_unknown_names_and_absent_cuda():
     if not torch.cuda.is_available():
         with pytest.raises(TrainingError, match="no CUDA"):
             resolve_device("cuda")
+
+
+def test_training_run__env_args_are_typed_by_the_env():
+    run = agents.ppo_run.TrainingRun(design=("n10",), env_arg=("snap=False", "ports=True"))
+    assert run.env_kwargs() == {"snap": False, "ports": True}  # "False" was the string "False"
+    with pytest.raises(TrainingError, match="snap must be bool"):
+        agents.ppo_run.TrainingRun(design=("n10",), env_arg=("snap=yes",)).env_kwargs()

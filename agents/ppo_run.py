@@ -162,6 +162,7 @@ class TrainingRun:
         if self.soften != 1.0 and not self.init_from:
             raise TrainingError("--soften softens the --init-from policy; give both")
         self.ppo()  # the PPO settings' own checks
+        self.env_kwargs()  # and the env's, before anything is written
 
     def ppo(self) -> PPOConfig:
         """The PPO settings of this run."""

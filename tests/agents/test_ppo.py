@@ -583,4 +583,4 @@ def test_training_run__env_args_are_typed_by_the_env():
     run = agents.ppo_run.TrainingRun(design=("n10",), env_arg=("snap=False", "ports=True"))
     assert run.env_kwargs() == {"snap": False, "ports": True}  # "False" was the string "False"
     with pytest.raises(TrainingError, match="snap must be bool"):
-        agents.ppo_run.TrainingRun(design=("n10",), env_arg=("snap=yes",)).env_kwargs()
+        agents.ppo_run.TrainingRun(design=("n10",), env_arg=("snap=yes",))

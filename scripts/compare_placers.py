@@ -243,6 +243,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--placers", nargs="+", default=DEFAULT_PLACERS)
     parser.add_argument("--seeds", type=int, default=2, help="seeds 0..N-1 per design x placer")
     parser.add_argument("--budget-seconds", type=float, default=None, help="per run")
+    parser.add_argument(
+        "--keep-going",
+        action="store_true",
+        help="exit 0 even when some runs fail (each failure is still printed)",
+    )
     parser.add_argument("--budget-evaluations", type=int, default=None, help="per run")
     parser.add_argument("--out", default="compare_out", help="output directory")
     parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
@@ -366,6 +371,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     (out / "results.md").write_text(table)
     print(table)
+    failed = [row for row in rows if row["error"]]
+    for row in failed:
+        print(
+            f"failed: {row['placer']} on {row['design']} seed {row['seed']}: {row['error']}",
+            file=sys.stderr,
+        )
+    if failed and not args.keep_going:
+        print(f"{len(failed)} of {len(jobs)} runs failed (--keep-going exits 0)", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -89,11 +89,21 @@ def test_compare_placers__placer_args_reach_their_placer_and_bad_ones_exit_2(tmp
          "learned_annealing:proposals=smart", "--out", str(tmp_path / "wrong")],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
-    assert wrong.returncode == 0, wrong.stderr  # a failing placer is a row, not a crash
+    # A failing placer is a row with its reason, printed, and a non-zero exit...
+    assert wrong.returncode == 1, wrong.stderr
+    assert "failed: learned_annealing on n10 seed 0: " in wrong.stderr
+    assert "unknown proposals" in wrong.stderr and "Traceback" not in wrong.stderr
     rows = list(csv.DictReader((tmp_path / "wrong" / "results.csv").open()))
     assert (
         "unknown proposals" in next(r for r in rows if r["placer"] == "learned_annealing")["error"]
     )
+    # ... unless the caller asks to keep going.
+    going = subprocess.run(
+        [*base, "--placers", "learned_annealing", "greedy", "--placer-arg",
+         "learned_annealing:proposals=smart", "--keep-going", "--out", str(tmp_path / "going")],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert going.returncode == 0 and "failed: learned_annealing" in going.stderr
 
 
 def test_compare_placers__a_plc_without_routing_settings_scores_hpwl_not_a_crash(tmp_path):

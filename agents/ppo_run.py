@@ -281,15 +281,15 @@ def _start_model(run: TrainingRun, env: Any, device: str) -> tuple[Any, dict[str
 
 def train(run: TrainingRun) -> dict[str, Any]:
     """Runs one training; returns (and writes to ``run.out``) the summary."""
-    out = Path(run.out)
-    out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
 
     # -- seeding: one seed at the boundary; everything below derives from it ------------------
     seeding = seed_everything(run.seed, run.threads)
     device = resolve_device(run.device)
 
-    labels = tuple(design_labels(run.design))
+    labels = tuple(design_labels(run.design))  # an unknown design fails here, before any file
+    out = Path(run.out)
+    out.mkdir(parents=True, exist_ok=True)
     options = [
         EnvOptions(d, run.reward, run.grid, run.reward_schedule, run.policy == "gnn",
                    run.env_kwargs())

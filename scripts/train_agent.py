@@ -25,6 +25,7 @@ from agents.cli import dataclass_parser, parse_into
 from agents.ppo_run import TrainingRun, train
 from agents.ppo_training import TrainingError
 from agents.rl_env import EnvOptionsError
+from netlists import NetlistError
 
 Args = TrainingRun
 
@@ -53,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         summary = train(args)
-    except (TrainingError, EnvOptionsError, ValueError) as error:
+    except (TrainingError, EnvOptionsError, NetlistError, ValueError) as error:
         print(f"train_agent.py: error: {error}", file=sys.stderr)
         return 2
     for label, row in summary["designs"].items():

@@ -584,3 +584,20 @@ def test_training_run__env_args_are_typed_by_the_env():
     assert run.env_kwargs() == {"snap": False, "ports": True}  # "False" was the string "False"
     with pytest.raises(TrainingError, match="snap must be bool"):
         agents.ppo_run.TrainingRun(design=("n10",), env_arg=("snap=yes",))
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [(["--design", "nope"], "unknown design 'nope'"),
+     (["--design", "n10", "--device", "foo"], "unknown --device"),
+     (["--design", "n10", "--env-arg", "snap=yes"], "snap must be bool")],
+)  # fmt: skip
+def test_train_agent_cli__bad_input_is_one_line_and_writes_nothing(tmp_path, args, message):
+    script = Path(__file__).resolve().parents[2] / "scripts" / "train_agent.py"
+    out = tmp_path / "run"
+    done = subprocess.run(
+        [sys.executable, str(script), *args, "--out", str(out)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2 and message in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr and not out.exists()

@@ -9,8 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
+
 from netlists.design import Design
-from netlists.errors import UnknownDesignError, UnsupportedFormatError
+from netlists.errors import NetlistFormatError, UnknownDesignError, UnsupportedFormatError
 from netlists.formats.bookshelf import read_bookshelf, write_bookshelf, write_bookshelf_pl
 from netlists.formats.circuit_training import (
     read_circuit_training,
@@ -112,9 +114,46 @@ def read_placement(path: str | Path, netlist: Netlist) -> Placement:
     if name.endswith((".pl", ".pl.gz")):
         return read_pl(path, netlist)
     if name.endswith((".json", ".json.gz")):
-        design = read_json(path)
-        return design.placement
+        return _placement_by_name(path, read_json(path), netlist)
     raise UnsupportedFormatError(f"{path}: not a placement file; known: .plc, .pl, .json")
+
+
+def _placement_by_name(path: Path, stored: Design, netlist: Netlist) -> Placement:
+    """The placement of the JSON design ``stored`` carried onto ``netlist`` by node name (its
+    records may be in any order).
+
+    Raises:
+        NetlistFormatError: ``stored`` names a node ``netlist`` lacks, or lacks one it has.
+    """
+    theirs = stored.netlist.node_names
+    ours = set(netlist.node_names)
+    unknown = [n for n in theirs if n not in ours]
+    if unknown:
+        raise NetlistFormatError(
+            path,
+            f"names {len(unknown)} node(s) the netlist {netlist.name!r} lacks "
+            f"({', '.join(unknown[:5])}{', ...' if len(unknown) > 5 else ''}); "
+            "is it a placement of another design?",
+            field="nodes",
+        )
+    if len(theirs) != netlist.num_nodes:
+        given = set(theirs)
+        missing = [n for n in netlist.node_names if n not in given]
+        raise NetlistFormatError(
+            path,
+            f"lacks {len(missing)} node(s) of the netlist {netlist.name!r} "
+            f"({', '.join(missing[:5])}{', ...' if len(missing) > 5 else ''})",
+            field="nodes",
+        )
+    order = np.array([netlist.index_of(n) for n in theirs], dtype=np.int64)
+    source = stored.placement
+    positions = np.zeros((netlist.num_nodes, 2))
+    orientations = np.zeros(netlist.num_nodes, dtype=source.orientations.dtype)
+    placed = np.zeros(netlist.num_nodes, dtype=bool)
+    positions[order] = source.positions
+    orientations[order] = source.orientations
+    placed[order] = source.placed
+    return Placement(positions, orientations, placed)
 
 
 __all__ = [

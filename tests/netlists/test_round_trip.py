@@ -71,3 +71,22 @@ def test_reference_placement__legalized_plc_reads_onto_its_netlist():
     legal = read_placement(design.reference_placements["legalized"], design.netlist)
     assert legal.placed.all()
     assert not legal.same_as(design.placement)
+
+
+def test_json_placement__is_matched_by_node_name_not_by_record_order(tmp_path):
+    import json
+
+    design = netlists.load("n10")
+    path = write_design(design, tmp_path / "n10.json")
+    data = json.loads(path.read_text())
+    data["nodes"] = data["nodes"][::-1]  # the same records, reordered
+    path.write_text(json.dumps(data))
+    placement = read_placement(path, design.netlist)
+    assert placement.same_as(design.placement)
+
+
+def test_json_placement__of_another_design_is_refused(tmp_path):
+    path = write_design(netlists.load("n30"), tmp_path / "n30.json")
+    with pytest.raises(netlists.NetlistFormatError, match="lacks") as caught:
+        read_placement(path, netlists.load("n10").netlist)
+    assert caught.value.path == str(path) and caught.value.field == "nodes"

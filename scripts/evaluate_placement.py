@@ -17,8 +17,9 @@ JSON keys (lengths in microns, areas in square microns):
     wirelength, density, congestion, proxy (Circuit Training, weights 1 / 0.5 / 0.5);
     rudy_top5 (mean of the top 5% RUDY bins, 1/micron), density_top10 (mean of the top 10% bin
     densities over all blocks);
-    legal (hard macros: no overlap, inside the die), overlapping_pairs, overlap_area,
-    out_of_die, out_of_die_area; die_area, block_area, utilisation, bbox_area, whitespace;
+    legal (every hard macro placed, none overlapping, all inside the die), overlapping_pairs,
+    overlap_area, out_of_die, out_of_die_area; die_area, block_area, utilisation, bbox_area,
+    whitespace;
     for designs with timing arcs (``--wire-model``, default NanGate45 metal3): worst_slack_ns,
     wns_ns, tns_ns, min_period_ns, fmax_mhz, critical_path (block names);
     with ``--route`` (a negotiated grid global router on the ``.plc`` grid, else ``--grid``
@@ -34,6 +35,8 @@ import argparse
 import sys
 import time
 from pathlib import Path
+
+import numpy as np
 
 import netlists
 from netlists import NodeKind
@@ -98,7 +101,7 @@ def evaluate(
         result.update(wirelength=None, density=None, congestion=None, proxy=None)
     result["rudy_top5"] = top_fraction_mean(rudy_map(netlist, placement, grid), 0.05)
     result["density_top10"] = top_fraction_mean(density_map(netlist, placement, grid), 0.10)
-    legality = check_legality(netlist, placement, allow_unplaced=True)
+    legality = check_legality(netlist, placement)  # an unplaced hard macro is never legal
     result.update(
         legal=legality.is_legal,
         overlapping_pairs=legality.n_overlapping_pairs,
@@ -132,6 +135,21 @@ def evaluate(
     return result
 
 
+def _check_complete(netlist, placement, path: str, partial: bool) -> None:
+    """Raises ValueError when the placement file leaves movable hard macros unplaced (an empty,
+    header-only or cut ``.plc`` places none), unless ``partial``."""
+    movable = (netlist.node_kinds == int(NodeKind.HARD_MACRO)) & ~netlist.node_fixed
+    missing = np.flatnonzero(movable & ~placement.placed)
+    if len(missing) and not partial:
+        names = ", ".join(netlist.node_names[i] for i in missing[:3])
+        more = ", ..." if len(missing) > 3 else ""
+        raise ValueError(
+            f"{path}: places {int(movable.sum()) - len(missing)} of {int(movable.sum())} movable "
+            f"hard macros of {netlist.name!r} (unplaced: {names}{more}); pass --partial to score "
+            "it anyway"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--netlist", required=True, help="bundled design name or design file")
@@ -147,12 +165,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--route", action="store_true", help="also route the macro-level nets (routed_* keys)"
     )
+    parser.add_argument(
+        "--partial",
+        action="store_true",
+        help="score a placement that leaves movable hard macros unplaced (it is never legal)",
+    )
     args = parser.parse_args(argv)
     try:
         design = load_design(args.netlist)
         placement = design.placement
         if args.placement:
             placement = netlists.read_placement(args.placement, design.netlist)
+            _check_complete(design.netlist, placement, args.placement, args.partial)
         result = evaluate(
             design, placement, args.grid, wire_model(args.wire_model), route=args.route
         )

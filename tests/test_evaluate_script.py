@@ -117,3 +117,16 @@ def test_evaluate_placement__tpu_v1_reference_with_its_own_wire_model(tmp_path):
 def test_evaluate_placement__unknown_wire_model_lists_the_known_ones():
     result = _evaluate("--netlist", "n10", "--wire-model", "bogus")
     assert result.returncode == 2 and "known: nangate45_metal3" in result.stderr
+
+
+@pytest.mark.parametrize("text", ["", "# header only\n# Columns : 1\n"])
+def test_evaluate_placement__an_empty_or_header_only_plc_is_an_error_not_legal(tmp_path, text):
+    plc = tmp_path / "empty.plc"
+    plc.write_text(text)
+    done = _evaluate("--netlist", "ariane133_ng45", "--placement", str(plc), "--json")
+    assert done.returncode == 2 and "places 0 of 133 movable hard macros" in done.stderr
+    assert "--partial" in done.stderr and done.stdout == ""
+    partial = _evaluate("--netlist", "ariane133_ng45", "--placement", str(plc), "--json",
+                        "--partial")  # fmt: skip
+    assert partial.returncode == 0, partial.stderr
+    assert json.loads(partial.stdout)["legal"] is False  # never legal while incomplete

@@ -22,6 +22,7 @@ from netlists.stats import format_report
 
 # The command line is the scripts layer: it may score placements with placement_env.
 from placement_env.chip_report import chip_report
+from placement_env.legality import require_complete
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -55,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.placement:
             placement = netlists.read_placement(args.placement, design.netlist)
+            require_complete(design.netlist, placement, args.placement)  # no f_max for half a chip
             placement_name = str(args.placement)
         else:
             placement, placement_name = default_placement_and_name(design)

@@ -33,6 +33,7 @@ __all__ = [
     "DEFAULT_KINDS",
     "DEFAULT_TOLERANCE",
     "AreaReport",
+    "IncompletePlacementError",
     "LegalityReport",
     "Overlaps",
     "area_report",
@@ -44,6 +45,7 @@ __all__ = [
     "out_of_die_area",
     "overlap_area",
     "overlapping_pairs",
+    "require_complete",
     "select_blocks",
     "union_area",
 ]
@@ -604,3 +606,22 @@ def area_report(
         bbox_area=bbox_area,
         bbox_utilisation=block_area / bbox_area if bbox_area > 0 else 0.0,
     )
+
+
+class IncompletePlacementError(ValueError):
+    """A placement leaves movable hard macros of its netlist unplaced (an empty, header-only or
+    cut placement file, or one of another design)."""
+
+
+def require_complete(netlist: Netlist, placement: Placement, source: str) -> None:
+    """Raises :class:`IncompletePlacementError` naming ``source`` (a file, say) and the first
+    unplaced macros when ``placement`` leaves any movable hard macro of ``netlist`` unplaced."""
+    movable = (netlist.node_kinds == int(NodeKind.HARD_MACRO)) & ~netlist.node_fixed
+    missing = np.flatnonzero(movable & ~placement.placed)
+    if len(missing):
+        names = ", ".join(netlist.node_names[i] for i in missing[:3])
+        more = ", ..." if len(missing) > 3 else ""
+        raise IncompletePlacementError(
+            f"{source}: places {int(movable.sum()) - len(missing)} of {int(movable.sum())} "
+            f"movable hard macros of {netlist.name!r} (unplaced: {names}{more})"
+        )

@@ -36,15 +36,18 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 import netlists
 from netlists import NodeKind
 from netlists.stats import format_report
 from netlists.wires import NANGATE45, WIRE_MODELS, WireModel
 from placement_env.designs import load_design
 from placement_env.grid import Grid
-from placement_env.legality import area_report, check_legality
+from placement_env.legality import (
+    IncompletePlacementError,
+    area_report,
+    check_legality,
+    require_complete,
+)
 from placement_env.maps import density_map, rudy_map, top_fraction_mean
 from placement_env.proxy_cost import proxy_cost
 from placement_env.timing import analyse_timing
@@ -135,21 +138,6 @@ def evaluate(
     return result
 
 
-def _check_complete(netlist, placement, path: str, partial: bool) -> None:
-    """Raises ValueError when the placement file leaves movable hard macros unplaced (an empty,
-    header-only or cut ``.plc`` places none), unless ``partial``."""
-    movable = (netlist.node_kinds == int(NodeKind.HARD_MACRO)) & ~netlist.node_fixed
-    missing = np.flatnonzero(movable & ~placement.placed)
-    if len(missing) and not partial:
-        names = ", ".join(netlist.node_names[i] for i in missing[:3])
-        more = ", ..." if len(missing) > 3 else ""
-        raise ValueError(
-            f"{path}: places {int(movable.sum()) - len(missing)} of {int(movable.sum())} movable "
-            f"hard macros of {netlist.name!r} (unplaced: {names}{more}); pass --partial to score "
-            "it anyway"
-        )
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--netlist", required=True, help="bundled design name or design file")
@@ -176,7 +164,11 @@ def main(argv: list[str] | None = None) -> int:
         placement = design.placement
         if args.placement:
             placement = netlists.read_placement(args.placement, design.netlist)
-            _check_complete(design.netlist, placement, args.placement, args.partial)
+            if not args.partial:
+                try:
+                    require_complete(design.netlist, placement, args.placement)
+                except IncompletePlacementError as error:
+                    raise ValueError(f"{error}; pass --partial to score it anyway") from None
         result = evaluate(
             design, placement, args.grid, wire_model(args.wire_model), route=args.route
         )

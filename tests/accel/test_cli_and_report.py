@@ -106,3 +106,12 @@ def test_report__tpu_v2_names_the_scored_placement_and_both_peaks(capsys):
     assert report["peak_tops_at_placed_clock"] == pytest.approx(
         report["peak_tops_at_target_clock"] * report["clock_mhz"] / report["target_mhz"]
     )
+
+
+def test_report__a_placement_file_that_places_nothing_gets_no_fmax(tmp_path, capsys):
+    empty = tmp_path / "empty.plc"
+    empty.write_text("# nothing placed\n")
+    assert main(["report", "tpu_v1", "--placement", str(empty), "--json"]) == 2
+    captured = capsys.readouterr()
+    assert "places 0 of" in captured.err and "movable hard macros" in captured.err
+    assert captured.out == ""

@@ -166,9 +166,12 @@ class PPOPlacer(Placer):
         notes: list[str] = []
         seed = int(rng.integers(2**31 - 1))
 
-        model = load_model(self.checkpoint, device=device) if self.checkpoint else None
+        try:  # a damaged file, or a checkpoint of another task (the routing agent, say)
+            model = load_model(self.checkpoint, device=device) if self.checkpoint else None
+            kind = checkpoint_architecture(model, self.checkpoint)["policy"] if model else None
+        except TrainingError as error:
+            raise PlacerError(f"ppo placer: {error}") from None
         if model is not None:
-            kind = checkpoint_architecture(model, self.checkpoint)["policy"]
             if self.policy != "gnn" and self.policy != kind:  # gnn: the default, not a request
                 raise PlacerError(
                     f"policy={self.policy!r} cannot take effect: the checkpoint holds a {kind} "

@@ -23,6 +23,7 @@ proposals:
 
 from __future__ import annotations
 
+import zipfile
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -67,7 +68,7 @@ def load_refine_policy(checkpoint: str | Path | None, env: MacroRefineEnv, devic
 
         try:
             source = MaskablePPO.load(str(checkpoint), device=device)
-        except (OSError, ValueError, KeyError) as error:
+        except (OSError, ValueError, KeyError, AssertionError, zipfile.BadZipFile) as error:
             raise PlacerError(
                 f"cannot load refine checkpoint {str(checkpoint)!r}: {error}"
             ) from None

@@ -16,6 +16,7 @@ the ``"ppo"`` placer.
 from __future__ import annotations
 
 import time
+import zipfile
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -254,6 +255,12 @@ def load_model(path: str | Path, env: Any = None, device: str = "cpu", **setting
         raise TrainingError(
             f"checkpoint {str(path)!r} does not fit this env ({error}); to start from its "
             "weights on another design use --init-from"
+        ) from None
+    except (AssertionError, KeyError, OSError, zipfile.BadZipFile) as error:
+        # SB3 asserts on a zip without its data; a damaged file fails in zipfile or torch.
+        raise TrainingError(
+            f"checkpoint {str(path)!r} is not a MaskablePPO model saved by SB3 "
+            f"({type(error).__name__}: {error})"
         ) from None
     model.set_logger(quiet_logger())
     return model

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -144,6 +145,19 @@ def test_learned_annealing__runs_a_trained_checkpoint_and_refuses_bad_ones(tmp_p
     (tmp_path / "junk.zip").write_bytes(b"not a model")
     with pytest.raises(PlacerError, match="cannot load"):
         _place(design, checkpoint=tmp_path / "junk.zip", evaluations=20)
+    with zipfile.ZipFile(tmp_path / "nodata.zip", "w") as archive:  # a zip, but not SB3's
+        archive.writestr("readme.txt", "hello")
+    with pytest.raises(PlacerError, match="cannot load"):
+        _place(design, checkpoint=tmp_path / "nodata.zip", evaluations=20)
+    # The refiner's checkpoint is no placement policy: the ppo placer says so.
+    with pytest.raises(PlacerError, match="does not hold a placement policy"):
+        make_placer("ppo", checkpoint=model).place(
+            design, np.random.default_rng(0), Budget(evaluations=5)
+        )
+    with pytest.raises(PlacerError, match="not a MaskablePPO model"):
+        make_placer("ppo", checkpoint=tmp_path / "nodata.zip").place(
+            design, np.random.default_rng(0), Budget(evaluations=5)
+        )
 
 
 def test_learned_annealing__refuses_unknown_proposals():

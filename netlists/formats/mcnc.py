@@ -72,6 +72,11 @@ def read_mcnc_block(path: str | Path) -> Design:
     if "Outline" not in declared or len(declared["Outline"]) != 2:
         raise NetlistFormatError(path, "missing 'Outline: W H'", field="Outline")
     width, height = (parse_float(v, path, 1, "Outline") for v in declared["Outline"])
+    if not (0 < width < np.inf and 0 < height < np.inf):
+        raise NetlistFormatError(
+            path, f"the outline must be positive and finite, got {width:g} x {height:g}",
+            field="Outline",
+        )  # fmt: skip
     kind_array = np.array(kinds, dtype=np.int8)
     for key, kind in (("NumBlocks", NodeKind.HARD_MACRO), ("NumTerminals", NodeKind.PORT)):
         if key in declared:

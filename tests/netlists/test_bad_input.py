@@ -23,7 +23,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from netlists.bundled import DATA_DIR
 from netlists.errors import NetlistFormatError
+from netlists.formats import read_design
 from netlists.formats.bookshelf import read_bookshelf
 from netlists.formats.circuit_training import read_circuit_training, read_plc
 
@@ -344,3 +346,18 @@ def test_truncated_gzip_netlist__raises_format_error(tmp_path):
     error = _raises(read_circuit_training, target)
     assert type(error) is NetlistFormatError and Path(error.path) == target
     assert "corrupt or truncated gzip data" in error.reason
+
+
+@pytest.mark.parametrize("outline", ["0 100", "-5 100", "100 inf", "nan 100"])
+def test_mcnc_block__an_outline_that_is_not_positive_and_finite_is_refused(tmp_path, outline):
+    source = DATA_DIR / "mcnc_gsrc_floorplan" / "n10"
+    block = (source / "n10.block").read_text()
+    lines = [
+        f"Outline : {outline}" if line.startswith("Outline") else line
+        for line in block.splitlines()
+    ]
+    (tmp_path / "n10.block").write_text("\n".join(lines) + "\n")
+    shutil.copy(source / "n10.nets", tmp_path / "n10.nets")
+    with pytest.raises(NetlistFormatError, match="positive|not finite") as caught:
+        read_design(tmp_path / "n10.block")
+    assert caught.value.field == "Outline"

@@ -121,6 +121,23 @@ def propose_hard_move(
     return ([node], target[None, :], None) if boxes.fits(node, target) else None
 
 
+class GuidedPicks:
+    """The cumulative macro weights of a guide (see :meth:`AnnealingPlacer.macro_guide`),
+    refreshed every ``every`` proposals; always None (uniform picks) without a guide."""
+
+    def __init__(self, guide: Callable[[Placement], np.ndarray] | None, every: int) -> None:
+        self.guide, self.every = guide, every
+        self.cdf: np.ndarray | None = None
+        self.proposals = 0
+
+    def next(self, current: Callable[[], Placement]) -> np.ndarray | None:
+        """The weights for the next proposal; ``current()`` gives the full placement now."""
+        if self.guide is not None and self.proposals % self.every == 0:
+            self.cdf = np.cumsum(self.guide(current()))
+        self.proposals += 1
+        return self.cdf
+
+
 def calibrate(
     meter: Meter,
     propose: Callable[[float], Move | None],
@@ -250,20 +267,18 @@ class AnnealingPlacer(Placer):
         sub = problem.sub
         start_cost = hpwl(sub, current)
         boxes = MacroBoxes(problem.sub, current)
-        state: dict = {"current": current, "cdf": None, "proposals": 0}
+        state = {"current": current}
         macros = problem.local
         canvas = sub.canvas
         span = np.array([canvas.width, canvas.height])
-        guide = self.macro_guide(design, problem, current)
+        picks = GuidedPicks(self.macro_guide(design, problem, current), self.guide_every)
 
         def propose(radius: float) -> Move | None:
             now = state["current"]
-            if guide is not None and state["proposals"] % self.guide_every == 0:
-                state["cdf"] = np.cumsum(guide(problem.to_full(now)))
-            state["proposals"] += 1
+            cdf = picks.next(lambda: problem.to_full(now))
             return propose_hard_move(
                 rng, self.move_p, macros, now.positions, now.orientations, boxes, radius * span,
-                state["cdf"],
+                cdf,
             )  # fmt: skip
 
         t_start = calibrate(

@@ -27,7 +27,13 @@ from collections.abc import Callable
 
 import numpy as np
 
-from agents.annealing import MacroBoxes, calibrate, metropolis, propose_hard_move
+from agents.annealing import (
+    GuidedPicks,
+    MacroBoxes,
+    calibrate,
+    metropolis,
+    propose_hard_move,
+)
 from agents.annealing_schedule import START_ACCEPTANCE
 from agents.base import (
     Budget,
@@ -149,18 +155,15 @@ class ProxyAnnealingPlacer(Placer):
             half = soft_half[soft_row[node]]
             return np.clip(xy, low + half, np.maximum(high - half, low + half))
 
-        guide = self.macro_guide(design, problem, start)
-        guiding: dict = {"cdf": None, "proposals": 0}
+        picks = GuidedPicks(self.macro_guide(design, problem, start), self.guide_every)
 
         def propose_hard(radius: float) -> tuple | None:
-            if guide is not None and guiding["proposals"] % self.guide_every == 0:
-                now = Placement(inc.positions.copy(), inc.orientations.copy(), start.placed)
-                guiding["cdf"] = np.cumsum(guide(now))
-            guiding["proposals"] += 1
+            cdf = picks.next(
+                lambda: Placement(inc.positions.copy(), inc.orientations.copy(), start.placed)
+            )
             return propose_hard_move(
-                rng, self.hard_p, hard, inc.positions, inc.orientations, boxes, radius * span,
-                guiding["cdf"],
-            )  # fmt: skip
+                rng, self.hard_p, hard, inc.positions, inc.orientations, boxes, radius * span, cdf
+            )
 
         def propose_soft(radius: float) -> tuple | None:
             kind = SOFT_MOVES[int(rng.choice(3, p=self.soft_p))]

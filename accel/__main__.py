@@ -34,7 +34,9 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--tiles", type=int, default=1, help="pieces per large block (1..64)")
         sub.add_argument("--utilisation", type=float, help="block area over die area, (0, 1]")
         if name == "build":
-            sub.add_argument("--out", required=True, help="design file to write (.json)")
+            sub.add_argument(
+                "--out", required=True, help="design file to write (.json; .aux drops timing)"
+            )
             sub.add_argument("--reference-placement", help="placement file to write (.pl, .json)")
         else:
             sub.add_argument("--placement", help="placement file (.pl, .plc, .json) to score")

@@ -19,7 +19,7 @@ import logging
 import math
 import statistics
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,9 @@ from agents.ppo_training import (
     PPOConfig,
     TrainingError,
     build_vec_env,
+    checkpoint_architecture,
     fine_tune_start,
+    load_model,
     new_model,
     resume,
     start_anchor,
@@ -279,9 +281,30 @@ def _start_model(run: TrainingRun, env: Any, device: str) -> tuple[Any, dict[str
     return model, notes
 
 
+def with_checkpoint_policy(run: TrainingRun) -> TrainingRun:
+    """``run`` with the policy kind of the checkpoint it resumes: the kind decides the env's
+    observations (only the graph policy observes the netlist graph), so it must be known before
+    the env is built. A ``--policy`` left at its default takes the checkpoint's kind; a
+    differing one is refused."""
+    if not run.resume:
+        return run
+    kind = checkpoint_architecture(load_model(run.resume), run.resume)["policy"]
+    default = next(f.default for f in fields(TrainingRun) if f.name == "policy")
+    if kind == run.policy:
+        return run
+    if run.policy != default:
+        raise TrainingError(
+            f"--resume {run.resume}: the checkpoint holds a {kind!r} policy, so "
+            f"policy={run.policy!r} cannot resume it; drop --policy or give --policy {kind}"
+        )
+    log.info("--resume: the checkpoint holds a %r policy; training it", kind)
+    return replace(run, policy=kind)
+
+
 def train(run: TrainingRun) -> dict[str, Any]:
     """Runs one training; returns (and writes to ``run.out``) the summary."""
     started = time.perf_counter()
+    run = with_checkpoint_policy(run)
 
     # -- seeding: one seed at the boundary; everything below derives from it ------------------
     seeding = seed_everything(run.seed, run.threads)

@@ -252,9 +252,10 @@ def load_model(path: str | Path, env: Any = None, device: str = "cpu", **setting
     try:
         model = MaskablePPO.load(path, env=env, device=device, **settings)
     except ValueError as error:  # SB3: observation/action spaces do not match
+        reason = str(error).split(":")[0]  # SB3 goes on to print both spaces in full
         raise TrainingError(
-            f"checkpoint {str(path)!r} does not fit this env ({error}); to start from its "
-            "weights on another design use --init-from"
+            f"checkpoint {str(path)!r} does not fit this env ({reason}: another design, grid "
+            "or policy kind?); to start from its weights on another design use --init-from"
         ) from None
     except (AssertionError, KeyError, OSError, zipfile.BadZipFile) as error:
         # SB3 asserts on a zip without its data; a damaged file fails in zipfile or torch.

@@ -47,7 +47,7 @@ def _write_plc(design: Design, path: Path) -> Path:
 
 #: File-name endings and the writer for each. ``.aux`` writes a whole Bookshelf design.
 WRITERS: dict[str, Callable[[Design, Path], Path]] = {
-    ".aux": lambda design, path: write_bookshelf(design, path.parent),
+    ".aux": lambda design, path: write_bookshelf(design, path.parent, stem=path.stem),
     ".pl": _write_pl,
     ".plc": _write_plc,
     ".json": write_json,

@@ -12,18 +12,23 @@ Reading rules (the ISPD/ICCAD academic conventions):
 * ``.wts`` lines naming a net set its weight. Lines naming a node carry node weights, which no cost
   in this project uses: they are checked and skipped (ICCAD04 lists zeros).
 * Without a ``.scl`` the die is the bounding box of the ``.pl`` positions.
+* A ``.kinds`` member (this project's, written by :func:`write_bookshelf`; other readers skip it)
+  names the node kinds the height rule cannot express (soft macros, fixed standard cells) and,
+  with ``NoRows``, the die of a design whose ``.scl`` rows the writer made up.
 """
 
 from __future__ import annotations
 
 import logging
+import math
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
 from netlists.design import Design
-from netlists.errors import NetlistFormatError
+from netlists.errors import NetlistFormatError, UnsupportedFormatError
 from netlists.formats._text import (
     format_number,
     parse_float,
@@ -38,7 +43,8 @@ from netlists.types import Canvas, NodeKind, Orientation, PinDirection, Row
 logger = logging.getLogger(__name__)
 
 _DIRECTIONS = {"I": PinDirection.INPUT, "O": PinDirection.OUTPUT, "B": PinDirection.BIDIRECTIONAL}
-_MEMBER_SUFFIXES = (".nodes", ".nets", ".wts", ".pl", ".scl")
+_STANDARD_MEMBERS = (".nodes", ".nets", ".wts", ".pl", ".scl")
+_MEMBER_SUFFIXES = (*_STANDARD_MEMBERS, ".kinds")
 
 
 def _content_lines(text: str) -> Iterator[tuple[int, list[str]]]:
@@ -518,6 +524,57 @@ def _make_row(fields: dict, path: Path, line: int) -> Row:
     )
 
 
+def _read_kinds(path: Path, index: dict[str, int]) -> tuple[dict[int, int], Canvas | None]:
+    """Reads a ``.kinds`` member: node kinds that override the height rule, and (``NoRows``) the
+    die of a design whose ``.scl`` rows were made up by the writer."""
+    lines = _content_lines(read_text(path))
+    first = next(lines, None)
+    if first is None or " ".join(first[1]) != _KINDS_HEADER:
+        raise NetlistFormatError(
+            path, f"expected the header {_KINDS_HEADER!r}", line=first[0] if first else None
+        )
+    allowed = {kind.name.lower(): int(kind) for kind in NodeKind}
+    kinds: dict[int, int] = {}
+    die: Canvas | None = None
+    for number, tokens in lines:
+        keyword = _keyword_value(tokens, path, number)
+        if keyword is not None:
+            key, value = keyword
+            values = value.split()
+            if key != "NoRows" or len(values) != 4 or die is not None:
+                raise NetlistFormatError(
+                    path,
+                    f"expected one 'NoRows : x_min y_min width height', got {' '.join(tokens)!r}",
+                    line=number,
+                    field=key,
+                )
+            x, y, width, height = (parse_float(v, path, number, "NoRows") for v in values)
+            if width <= 0 or height <= 0:
+                raise NetlistFormatError(
+                    path, f"die {width} x {height} is not positive", line=number, field="NoRows"
+                )
+            die = Canvas(width, height, x, y)
+            continue
+        if len(tokens) != 2:
+            raise NetlistFormatError(path, "expected 'node kind'", line=number)
+        name, kind = tokens
+        if name not in index:
+            raise NetlistFormatError(path, f"unknown node {name!r}", line=number, field="node")
+        if kind not in allowed:
+            raise NetlistFormatError(
+                path,
+                f"unknown kind {kind!r}; allowed: {', '.join(allowed)}",
+                line=number,
+                field=f"node {name}",
+            )
+        if index[name] in kinds:
+            raise NetlistFormatError(
+                path, f"node {name!r} given a kind twice", line=number, field=f"node {name}"
+            )
+        kinds[index[name]] = allowed[kind]
+    return kinds, die
+
+
 def read_bookshelf(path: str | Path) -> Design:
     """Reads a Bookshelf design from its ``.aux`` file.
 
@@ -565,12 +622,13 @@ def read_bookshelf(path: str | Path) -> Design:
     if row_height is None:
         movable_heights = sizes[~fixed, 1]
         row_height = float(movable_heights.min()) if len(movable_heights) else 0.0
-    tall = sizes[:, 1] > row_height
-    kinds = np.where(
-        fixed,
-        np.where(tall, NodeKind.HARD_MACRO, NodeKind.PORT),
-        np.where(tall, NodeKind.HARD_MACRO, NodeKind.STD_CELL),
-    ).astype(np.int8)
+    kinds = _kinds_by_height(sizes, fixed, row_height)
+    if ".kinds" in members:
+        overrides, die = _read_kinds(members[".kinds"], index)
+        for node, kind in overrides.items():
+            kinds[node] = kind
+        if die is not None:
+            canvas = die
     n_pins = len(pin_nodes)
     netlist = Netlist(
         name=path.stem,
@@ -620,6 +678,96 @@ def _canvas(rows, centres, footprints, placed, path) -> Canvas:
 
 # -- writers ------------------------------------------------------------------------------------
 
+#: Most rows the writer makes up for a design without rows (a die-tall row would make every node a
+#: standard cell under the height rule; thin rows make hard macros read back as hard macros).
+MAX_SYNTHETIC_ROWS = 10_000
+_KINDS_HEADER = "placement-gym kinds 1.0"
+_UNWRITABLE_NAME = re.compile(r"[\s#]")
+
+
+def bookshelf_omissions(design_or_netlist: Design | Netlist) -> tuple[str, ...]:
+    """What of a design the Bookshelf files cannot hold, in words (empty when nothing is lost).
+
+    Bookshelf has no pin names, no block-level timing, no Circuit Training ``.plc`` settings and
+    no source numbering; a pin shared by several nets is written once per net and reads back as
+    one pin per net, and a pin on no net is not written at all.
+    """
+    design = design_or_netlist if isinstance(design_or_netlist, Design) else None
+    netlist = design.netlist if design is not None else design_or_netlist
+    lost = []
+    named = sum(1 for name in netlist.pin_names if name)
+    if named:
+        lost.append(f"{named} pin names")
+    if netlist.timing is not None:
+        lost.append(f"{netlist.timing.num_arcs} timing arcs and the clock")
+    if design is not None and design.plc is not None:
+        lost.append("the .plc settings (grid, routing, blockages)")
+    if netlist.source_index is not None:
+        lost.append("the source file's node numbering")
+    uses = np.bincount(netlist.net_pins, minlength=netlist.num_pins)
+    if (uses > 1).any():
+        lost.append(f"pin sharing ({int((uses > 1).sum())} pins on several nets)")
+    if (uses == 0).any():
+        lost.append(f"{int((uses == 0).sum())} pins on no net")
+    return tuple(lost)
+
+
+def _kinds_by_height(sizes: np.ndarray, fixed: np.ndarray, row_height: float) -> np.ndarray:
+    """The node kinds plain Bookshelf implies: taller than a row is a hard macro; otherwise a fixed
+    node is a port and a movable one a standard cell."""
+    tall = sizes[:, 1] > row_height
+    return np.where(
+        fixed,
+        np.where(tall, NodeKind.HARD_MACRO, NodeKind.PORT),
+        np.where(tall, NodeKind.HARD_MACRO, NodeKind.STD_CELL),
+    ).astype(np.int8)
+
+
+def _rows_to_write(netlist: Netlist) -> tuple[tuple[Row, ...], bool]:
+    """The design's rows, or rows made up for a design without any; and whether they are made up.
+
+    Made-up rows split the die into equal rows lower than every hard macro and, where possible, no
+    lower than any standard cell or port, so that any Bookshelf reader's height rule gets the node
+    kinds right.
+    """
+    canvas = netlist.canvas
+    if canvas.rows:
+        return canvas.rows, False
+    heights = netlist.node_sizes[:, 1]
+    kinds = netlist.node_kinds
+    tall = heights[kinds == NodeKind.HARD_MACRO]
+    short = heights[(kinds == NodeKind.STD_CELL) | (kinds == NodeKind.PORT)]
+    count = 1
+    if len(tall) and tall.min() > 0:
+        cap = MAX_SYNTHETIC_ROWS  # a tiny macro would ask for more rows than anyone can read
+        fewest = math.floor(min(canvas.height / tall.min(), cap)) + 1  # lower than every macro
+        tallest_short = short.max() if len(short) else 0.0
+        most = math.floor(min(canvas.height / tallest_short, cap)) if tallest_short > 0 else 0
+        count = min(max(fewest, most), cap)
+    height = canvas.height / count
+    rows = tuple(
+        Row(
+            y=canvas.y_min + i * height,
+            height=height,
+            x=canvas.x_min,
+            num_sites=1,
+            site_width=canvas.width,
+            site_spacing=canvas.width,
+        )
+        for i in range(count)
+    )
+    return rows, True
+
+
+def _check_writable_names(netlist: Netlist) -> None:
+    for what, names in (("node", netlist.node_names), ("net", netlist.net_names)):
+        for name in names:
+            if not name or _UNWRITABLE_NAME.search(name):
+                raise UnsupportedFormatError(
+                    f"{netlist.name}: Bookshelf cannot hold the {what} name {name!r} "
+                    "(names must be non-empty, without whitespace or '#')"
+                )
+
 
 def write_bookshelf_pl(netlist: Netlist, placement: Placement, path: str | Path) -> Path:
     """Writes ``placement`` as a Bookshelf ``.pl`` (lower-left corners, orientation, /FIXED).
@@ -627,6 +775,7 @@ def write_bookshelf_pl(netlist: Netlist, placement: Placement, path: str | Path)
     Unplaced nodes are not written. Returns the path written.
     """
     placement.check_matches(netlist)
+    _check_writable_names(netlist)
     path = Path(path)
     corners = placement.positions - placement.footprints(netlist) / 2
     lines = ["UCLA pl 1.0", f"# written by placement-gym for {netlist.name}", ""]
@@ -643,17 +792,33 @@ def write_bookshelf_pl(netlist: Netlist, placement: Placement, path: str | Path)
 
 
 def write_bookshelf(
-    design_or_netlist: Design | Netlist, directory: str | Path, placement: Placement | None = None
+    design_or_netlist: Design | Netlist,
+    directory: str | Path,
+    placement: Placement | None = None,
+    *,
+    stem: str | None = None,
 ) -> Path:
     """Writes a complete Bookshelf design (aux, nodes, nets, wts, pl, scl) into ``directory``.
 
+    Node kinds survive: a design without rows gets rows lower than its hard macros (so that the
+    height rule of any reader finds them), and kinds the height rule cannot express (soft macros,
+    fixed standard cells, a port taller than a row) go to a ``<stem>.kinds`` member that this
+    reader applies and other Bookshelf readers ignore, as they ignore ISPD 2011's ``.shapes``.
+    What the format cannot hold at all (:func:`bookshelf_omissions`: pin names, timing arcs...)
+    is logged as a warning.
+
     Args:
         design_or_netlist: What to write; a :class:`Design` supplies its own placement.
-        directory: Output folder (created if missing); files are named after the netlist.
+        directory: Output folder (created if missing).
         placement: Placement to write (defaults to the design's).
+        stem: File-name stem of the members (defaults to the netlist's name).
 
     Returns:
         The path of the ``.aux`` file.
+
+    Raises:
+        UnsupportedFormatError: A node or net name Bookshelf cannot write (empty, or holding
+            whitespace or ``#``); nothing is written.
     """
     if isinstance(design_or_netlist, Design):
         netlist = design_or_netlist.netlist
@@ -661,9 +826,16 @@ def write_bookshelf(
     else:
         netlist = design_or_netlist
         placement = placement or Placement.empty(netlist)
+    placement.check_matches(netlist)
+    _check_writable_names(netlist)
+    lost = bookshelf_omissions(design_or_netlist)
+    if lost:
+        logger.warning(
+            "%s: Bookshelf cannot hold %s; written without them", netlist.name, "; ".join(lost)
+        )
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    stem = netlist.name
+    stem = stem or netlist.name
     fmt = format_number
     terminal = netlist.node_fixed
     nodes = [
@@ -701,17 +873,7 @@ def write_bookshelf(
 
     write_bookshelf_pl(netlist, placement, directory / f"{stem}.pl")
 
-    canvas = netlist.canvas
-    rows = canvas.rows or (
-        Row(
-            y=canvas.y_min,
-            height=canvas.height,
-            x=canvas.x_min,
-            num_sites=1,
-            site_width=canvas.width,
-            site_spacing=canvas.width,
-        ),
-    )
+    rows, made_up = _rows_to_write(netlist)
     scl = ["UCLA scl 1.0", "", f"NumRows : {len(rows)}", ""]
     for row in rows:
         scl += [
@@ -726,10 +888,40 @@ def write_bookshelf(
             "End",
         ]
     (directory / f"{stem}.scl").write_text("\n".join(scl) + "\n")
+
+    suffixes = list(_STANDARD_MEMBERS)
+    kinds_file = _write_kinds(netlist, rows[0].height, made_up, directory / f"{stem}.kinds")
+    if kinds_file is not None:
+        suffixes.append(".kinds")
     aux = directory / f"{stem}.aux"
-    members = " ".join(f"{stem}{s}" for s in _MEMBER_SUFFIXES)
-    aux.write_text(f"RowBasedPlacement : {members}\n")
+    aux.write_text(f"RowBasedPlacement : {' '.join(f'{stem}{s}' for s in suffixes)}\n")
     return aux
+
+
+def _write_kinds(
+    netlist: Netlist, row_height: float, made_up_rows: bool, path: Path
+) -> Path | None:
+    """Writes the ``.kinds`` member when plain Bookshelf would lose a node kind or the fact that
+    the design has no rows; removes a stale one otherwise. Returns the path, or None."""
+    implied = _kinds_by_height(netlist.node_sizes, netlist.node_fixed, row_height)
+    misread = np.flatnonzero(implied != netlist.node_kinds)
+    if not made_up_rows and not len(misread):
+        path.unlink(missing_ok=True)
+        return None
+    canvas = netlist.canvas
+    fmt = format_number
+    lines = [_KINDS_HEADER, "# node kinds the height rule of plain Bookshelf would misread", ""]
+    if made_up_rows:
+        lines.append(
+            f"NoRows : {fmt(canvas.x_min)} {fmt(canvas.y_min)} "
+            f"{fmt(canvas.width)} {fmt(canvas.height)}"
+        )
+    lines += [
+        f"{netlist.node_names[i]} {NodeKind(int(netlist.node_kinds[i])).name.lower()}"
+        for i in misread
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    return path
 
 
 def read_pl(path: str | Path, netlist: Netlist) -> Placement:

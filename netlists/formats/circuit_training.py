@@ -30,7 +30,7 @@ import numpy as np
 
 from netlists.design import Design
 from netlists.errors import NetlistFormatError
-from netlists.formats._text import format_number, parse_float, read_text
+from netlists.formats._text import format_number, parse_float, parse_int, read_text
 from netlists.netlist import Netlist
 from netlists.placement import Placement
 from netlists.types import Canvas, NodeKind, Orientation, PinDirection, PlcSettings
@@ -278,20 +278,34 @@ def read_circuit_training(netlist_path: str | Path, plc_path: str | Path | None 
         that, the bounding box of the nodes' coordinates.
 
     Raises:
-        NetlistFormatError: A malformed netlist or ``.plc``.
+        NetlistFormatError: A malformed netlist or ``.plc``, or a ``.plc`` of another design (its
+            header counts other numbers of macros, ports or cells).
     """
     netlist_path = Path(netlist_path)
     text = read_text(netlist_path)
     records = _parse_records(text, netlist_path)
     netlist, placement = _build(records, netlist_path, text)
+    found_beside = False
     if plc_path is None and netlist_path.name.startswith("netlist.pb.txt"):
         # Only a clustered ``netlist.pb.txt`` owns the ``initial.plc`` beside it: TILOS keeps
         # flat netlists in the same folder, and the .plc numbers the clustered nodes.
         candidate = netlist_path.parent / "initial.plc"
-        plc_path = candidate if candidate.is_file() else None
+        found_beside = candidate.is_file()
+        plc_path = candidate if found_beside else None
     settings = None
     if plc_path is not None:
-        settings, placement = _apply_plc(Path(plc_path), netlist, placement)
+        try:
+            settings, placement = _apply_plc(Path(plc_path), netlist, placement)
+        except NetlistFormatError as error:
+            if not found_beside:
+                raise
+            raise NetlistFormatError(
+                error.path,
+                f"{error.reason} (read as the placement of {netlist_path.name} because it lies "
+                "beside it; pass the right .plc explicitly or move this one)",
+                line=error.line,
+                field=error.field,
+            ) from None
         if (
             settings is not None
             and settings.canvas_width is not None
@@ -517,7 +531,8 @@ def read_plc(
         The header settings (``None`` when the header has no grid line) and the placement.
 
     Raises:
-        NetlistFormatError: Malformed lines, unknown node indices, or bad orientations.
+        NetlistFormatError: Malformed lines, unknown node indices, bad orientations, or header
+            node counts (``HARD_MACROs``, ``PORTs``...) that are not the netlist's.
     """
     return _apply_plc(Path(path), netlist, base or Placement.empty(netlist))
 
@@ -574,6 +589,7 @@ def _apply_plc(
             )
         positions[node] = (x, y)
         placed[node] = True
+    _check_counts(header, netlist, path)
     return _settings(header), Placement(positions, orientations, placed)
 
 
@@ -600,7 +616,39 @@ def _settings(header: dict[str, object]) -> PlcSettings | None:
     return settings
 
 
+# The "Counts of node types" block; a .plc whose counts differ from the netlist's places another
+# design (its node indices may still happen to fit).
+_HEADER_COUNT = re.compile(r"#\s*(HARD_MACROs|SOFT_MACROs|MACROs|PORTs|STDCELLs)\s*:\s*(\S+)\s*$")
+_COUNTED_KINDS = {
+    "HARD_MACROs": (NodeKind.HARD_MACRO,),
+    "SOFT_MACROs": (NodeKind.SOFT_MACRO,),
+    "MACROs": (NodeKind.HARD_MACRO, NodeKind.SOFT_MACRO),
+    "PORTs": (NodeKind.PORT,),
+    "STDCELLs": (NodeKind.STD_CELL,),
+}
+
+
+def _check_counts(header: dict[str, object], netlist: Netlist, path: Path) -> None:
+    """Raises when the header's node counts are not the netlist's."""
+    counts: dict[str, tuple[int, int]] = header.get("counts", {})  # type: ignore[assignment]
+    for name, (declared, number) in counts.items():
+        actual = int(np.isin(netlist.node_kinds, _COUNTED_KINDS[name]).sum())
+        if declared != actual:
+            raise NetlistFormatError(
+                path,
+                f"the header counts {declared} {name} but {netlist.name!r} has {actual}: "
+                "is it a placement of another design?",
+                line=number,
+                field=name,
+            )
+
+
 def _read_header_line(line: str, header: dict[str, object], path: Path, number: int) -> None:
+    count = _HEADER_COUNT.match(line)
+    if count is not None:
+        value = parse_int(count.group(2), path, number, count.group(1))
+        header.setdefault("counts", {})[count.group(1)] = (value, number)  # type: ignore[index]
+        return
     for key, pattern in _HEADER_NUMBERS.items():
         match = pattern.search(line)
         if match is None:

@@ -103,3 +103,18 @@ def test_build_chip__bad_arguments(kwargs, message):
 def test_build_chip__io_that_cannot_fit_the_edge_is_an_error():
     with pytest.raises(ValueError, match="utilisation"):
         chip_spec(TPU_V1.with_changes(dram_channels=12), utilisation=1.0)
+
+
+def test_accel_build_aux__writes_the_named_file_keeps_the_macros_and_warns_of_timing(
+    tmp_path, caplog
+):
+    from accel.__main__ import main
+
+    with caplog.at_level("WARNING", logger="netlists.formats.bookshelf"):
+        assert main(["build", "tpu_v1", "--out", str(tmp_path / "x.aux")]) == 0
+    assert (tmp_path / "x.aux").is_file() and not (tmp_path / "tpu_v1.aux").exists()
+    assert "timing arcs" in caplog.text
+    again = netlists.read_design(tmp_path / "x.aux").netlist
+    built = build_chip(TPU_V1).netlist
+    np.testing.assert_array_equal(again.node_kinds, built.node_kinds)
+    assert (again.node_kinds == NodeKind.HARD_MACRO).sum() == 12

@@ -252,9 +252,25 @@ def test_train__resume_continues_and_init_from_fine_tunes_on_another_design(
     assert tuned["skipped"] == [] and tuned["copied"] > 0 and tuned["anchored"]
     pretrained = load_model(path).policy.state_dict()  # the anchor is the fine-tuning start
     assert all(torch.equal(anchored[0][k], v) for k, v in pretrained.items())
-    with pytest.raises(TrainingError, match="--init-from"):
+    with pytest.raises(TrainingError, match="--init-from") as caught:
         script.train(script.Args(design=("n30",), resume=str(path), out=str(tmp_path / "x"),
                                  **small))  # fmt: skip
+    assert len(str(caught.value)) < 400  # not SB3's dump of both observation spaces
+
+
+def test_resume_of_a_cnn_run__takes_the_checkpoints_policy_kind(tmp_path):
+    """Resuming a cnn run without --policy cnn used to build a graph env and fail with SB3's
+    dump of both observation spaces and a hint to use --init-from."""
+    path = tmp_path / "cnn.zip"
+    model = _model("cnn", seed=0)
+    model.learn(32)
+    model.save(path)
+    script = _train_script()
+    small = {"grid": GRID, "timesteps": 32, "n_steps": 32, "batch_size": 32, "eval_every": 32,
+             "eval_samples": 0, "progress": False}  # fmt: skip
+    resumed = script.train(script.Args(design=("n10",), resume=str(path),
+                                       out=str(tmp_path / "resume"), **small))  # fmt: skip
+    assert resumed["resumed_from"] == str(path) and resumed["architecture"]["policy"] == "cnn"
 
 
 def test_wire_prior__untrained_policy_picks_the_least_wire_legal_cell():

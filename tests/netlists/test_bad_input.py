@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import netlists
 from netlists.bundled import DATA_DIR
 from netlists.errors import NetlistFormatError
 from netlists.formats import read_design
@@ -286,6 +287,7 @@ PLC_CASES = [
     Case("plc_zero_columns.plc", 2, "Columns : 0", "Columns and Rows must be positive integers"),
     Case("plc_negative_canvas.plc", 3, "-100", "canvas size must be positive"),
     Case("plc_short_blockage.plc", 4, "Blockage", "expected 'Blockage : x_min y_min x_max y_max"),
+    Case("plc_foreign_counts.plc", 4, "133", "counts 133 HARD_MACROs but", "HARD_MACROs"),
 ]
 
 
@@ -331,6 +333,27 @@ def test_read_plc__raises_the_same_error(case):
     bad = CT / case.file
     error = _raises(read_plc, bad, netlist)
     _check(error, case, bad, bad.read_text())
+
+
+def test_foreign_initial_plc_beside_the_netlist__is_refused_not_picked_silently(tmp_path):
+    """A .plc whose node counts are another design's, lying beside a netlist as its
+    ``initial.plc``, used to be applied wherever its indices happened to fit."""
+    shutil.copy(CT / "good" / "netlist.pb.txt", tmp_path / "netlist.pb.txt")
+    shutil.copy(CT / "plc_foreign_counts.plc", tmp_path / "initial.plc")
+    error = _raises(read_circuit_training, tmp_path / "netlist.pb.txt")
+    assert type(error) is NetlistFormatError and Path(error.path) == tmp_path / "initial.plc"
+    assert "another design" in error.reason and "beside" in error.reason
+    assert (error.line, error.field) == (4, "HARD_MACROs")
+
+
+def test_every_bundled_plc__counts_the_nodes_of_its_own_netlist():
+    """The check that refuses foreign .plc files accepts every bundled one."""
+    shipped = [bundled for bundled in netlists.bundled_designs() if bundled.placements]
+    assert len(shipped) >= 10
+    for bundled in shipped:
+        design = netlists.load(bundled.name)
+        for path in bundled.placements.values():
+            netlists.read_placement(path, design.netlist)
 
 
 def test_missing_plc__raises_format_error(tmp_path):

@@ -46,11 +46,12 @@ def _read_texts(folder: Path) -> dict[str, str]:
     return {path.name: path.read_text() for path in sorted(folder.iterdir()) if path.is_file()}
 
 
-def _written_design_texts() -> dict[str, str]:
-    """The files ``write_bookshelf`` makes for a small design (a second style to mutate)."""
+def _written_design_texts(with_rows: bool = True) -> dict[str, str]:
+    """The files ``write_bookshelf`` makes for a small design (a second style to mutate); without
+    rows, and with a soft macro, they include a ``.kinds`` member."""
     nodes = [
         Node("c0", NodeKind.STD_CELL, 2, 1),
-        Node("c1", NodeKind.STD_CELL, 3, 1),
+        Node("c1", NodeKind.STD_CELL if with_rows else NodeKind.SOFT_MACRO, 3, 1),
         Node("mac", NodeKind.HARD_MACRO, 4.5, 4),
         Node("pad", NodeKind.PORT, 1, 1, fixed=True),
     ]
@@ -59,7 +60,7 @@ def _written_design_texts() -> dict[str, str]:
         Net("w1", (Pin("c1", direction=PinDirection.INPUT), Pin("c0", -0.5, 0.5)), weight=2.5),
     ]
     rows = tuple(Row(y=float(y), height=1.0, x=0.0, num_sites=10) for y in range(6))
-    netlist = Netlist.from_records("w", Canvas(10, 6, rows=rows), nodes, nets)
+    netlist = Netlist.from_records("w", Canvas(10, 6, rows=rows if with_rows else ()), nodes, nets)
     placement = Placement(
         [[1, 0.5], [4, 0.5], [7, 3], [0.5, 5.5]], [0, 1, 2, 0], [True, True, True, True]
     )
@@ -68,7 +69,12 @@ def _written_design_texts() -> dict[str, str]:
         return _read_texts(Path(tmp))
 
 
-BOOKSHELF_BASES = [_read_texts(BAD_FILES / "bookshelf" / "good"), _written_design_texts()]
+BOOKSHELF_BASES = [
+    _read_texts(BAD_FILES / "bookshelf" / "good"),
+    _written_design_texts(),
+    _written_design_texts(with_rows=False),
+]
+assert any(name.endswith(".kinds") for name in BOOKSHELF_BASES[2])
 
 
 def _ct_base(folder: Path) -> tuple[str, str]:
@@ -407,6 +413,8 @@ def test_bookshelf_round_trip__keeps_every_node_net_and_pin(design):
     a, b = design.netlist, again.netlist
     assert (b.num_nodes, b.num_nets, b.num_net_pins) == (a.num_nodes, a.num_nets, a.num_net_pins)
     assert b.node_names == a.node_names and b.net_names == a.net_names
+    assert b.canvas == a.canvas
+    np.testing.assert_array_equal(b.node_kinds, a.node_kinds)
     np.testing.assert_array_equal(b.node_sizes, a.node_sizes)
     np.testing.assert_array_equal(b.node_fixed, a.node_fixed)
     np.testing.assert_array_equal(b.net_starts, a.net_starts)

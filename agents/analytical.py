@@ -184,7 +184,10 @@ class _Density:
 def _resolve_device(device: str) -> torch.device:
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+    try:
+        return torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise PlacerError(f"unknown device {device!r}; use auto, cpu or cuda[:N]") from None
 
 
 def global_place(

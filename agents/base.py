@@ -16,6 +16,7 @@ result's placement covers the whole netlist, has every movable hard macro placed
 
 from __future__ import annotations
 
+import inspect
 import math
 import time
 from collections.abc import Iterator
@@ -27,6 +28,7 @@ import numpy as np
 
 from netlists import Design, Placement
 from placement_env import problem
+from placement_env.arguments import check_types
 from placement_env.grid import Grid
 from placement_env.problem import CONTEXTS, ProblemError
 
@@ -167,11 +169,25 @@ def register(cls: type[Placer]) -> type[Placer]:
 
 
 def make_placer(name: str, **kwargs: Any) -> Placer:
-    """A new placer by registry name; keyword arguments go to its constructor."""
+    """A new placer by registry name; keyword arguments go to its constructor.
+
+    Raises:
+        PlacerError: An unknown placer, a keyword its constructor does not take, or a value whose
+            type does not fit the keyword's annotation.
+    """
     try:
         cls = PLACERS[name]
     except KeyError:
         raise PlacerError(
             f"unknown placer {name!r}; known placers: {', '.join(sorted(PLACERS))}"
         ) from None
+    parameters = inspect.signature(cls).parameters
+    takes_any = any(p.kind is p.VAR_KEYWORD for p in parameters.values())
+    unknown = [key for key in kwargs if key not in parameters and not takes_any]
+    if unknown:
+        raise PlacerError(
+            f"placer {name!r} takes no keyword {unknown[0]!r}; it takes: "
+            f"{', '.join(parameters) or 'none'}"
+        )
+    check_types(cls.__init__, kwargs, f"placer {name!r}", PlacerError)
     return cls(**kwargs)

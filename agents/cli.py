@@ -25,6 +25,8 @@ import typing
 from dataclasses import MISSING, fields
 from typing import Any
 
+from placement_env.arguments import check_types
+
 
 def field_docs(cls: type) -> dict[str, str]:
     """Field name -> the docstring written under it in ``cls``'s body (fields without one are
@@ -107,40 +109,14 @@ def key_values(items: tuple[str, ...], error: type[Exception], flag: str = "--en
 
 
 _PYTHON_WORDS = {"True": True, "False": False, "None": None}
-#: Annotations (as written, under ``from __future__ import annotations``) whose values
-#: :func:`check_keywords` checks, and the types they allow.
-_CHECKED = {
-    "bool": (bool,),
-    "int": (int,),
-    "float": (int, float),
-    "str": (str,),
-}
 
 
 def check_keywords(target: Any, kwargs: dict, error: type[Exception], flag: str) -> None:
     """Raises ``error`` for a keyword whose value does not fit the annotation of the same
-    parameter of ``target`` (a class or function): a bool, int, float or str, optionally
-    ``| None``. Keywords that ``target`` does not name, or with other annotations, are left
-    to ``target`` itself."""
-    try:
-        parameters = inspect.signature(target).parameters
-    except (TypeError, ValueError):
-        return
-    for key, value in kwargs.items():
-        if key not in parameters:
-            continue
-        annotation = str(parameters[key].annotation).replace(" ", "")
-        optional = annotation.endswith("|None")
-        allowed = _CHECKED.get(annotation.removesuffix("|None"))
-        if allowed is None or (value is None and optional):
-            continue
-        is_bool = isinstance(value, bool)
-        fits = isinstance(value, allowed) and (is_bool == (allowed == (bool,)))
-        if not fits:
-            raise error(
-                f"{flag} {key}={value!r}: {key} must be {annotation.replace('|', ' | ')}"
-                + (" (true or false)" if allowed == (bool,) else "")
-            )
+    parameter of ``target`` (a class or function; :func:`placement_env.arguments.check_types`).
+    Keywords that ``target`` does not name are left to ``target`` itself."""
+    function = target.__init__ if isinstance(target, type) else target
+    check_types(function, kwargs, flag, error)
 
 
 def parse_into(

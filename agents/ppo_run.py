@@ -15,6 +15,7 @@ settings a resumed run changed).
 from __future__ import annotations
 
 import csv
+import inspect
 import logging
 import math
 import statistics
@@ -190,6 +191,13 @@ class TrainingRun:
         from placement_env.env import MacroPlacementEnv
 
         kwargs = key_values(self.env_arg, TrainingError)
+        takes = inspect.signature(MacroPlacementEnv).parameters
+        unknown = [key for key in kwargs if key not in takes]
+        if unknown:
+            raise TrainingError(
+                f"--env-arg {unknown[0]}=...: MacroPlacement-v0 takes no {unknown[0]!r}; it "
+                f"takes {', '.join(takes)}"
+            )
         check_keywords(MacroPlacementEnv, kwargs, TrainingError, "--env-arg")
         return kwargs
 
@@ -311,16 +319,17 @@ def train(run: TrainingRun) -> dict[str, Any]:
     device = resolve_device(run.device)
 
     labels = tuple(design_labels(run.design))  # an unknown design fails here, before any file
-    out = Path(run.out)
-    out.mkdir(parents=True, exist_ok=True)
+    env_kwargs = run.env_kwargs()  # so does a bad --env-arg
     options = [
         EnvOptions(d, run.reward, run.grid, run.reward_schedule, run.policy == "gnn",
-                   run.env_kwargs())
+                   env_kwargs)
         for d in run.design
     ]  # fmt: skip
     setup = build_vec_env(
         options, run.n_envs, seed=run.seed, labels=labels, in_process=run.in_process
     )
+    out = Path(run.out)
+    out.mkdir(parents=True, exist_ok=True)  # once the envs are built: bad input wrote nothing
     model, notes = _start_model(run, setup.env, device)
     model.set_logger(file_logger(out, run.verbose))
 

@@ -59,11 +59,12 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             f"error: --out {args.out!r} is a file; give a folder (new or existing)", file=sys.stderr
         )
         return 2
-    out.mkdir(parents=True, exist_ok=True)
-    for name in args.design:
+    loaded = []
+    for name in args.design:  # every design loads before anything is written
         start = time.perf_counter()
-        design = load(name)
-        seconds = time.perf_counter() - start
+        loaded.append((name, load(name), time.perf_counter() - start))
+    out.mkdir(parents=True, exist_ok=True)
+    for name, design, seconds in loaded:
         print(f"== {name} (loaded in {seconds:.2f} s)")
         print(format_report(design_stats(design).to_dict()))
         picture = save_placement_png(

@@ -17,6 +17,7 @@ from gymnasium import spaces
 
 from netlists import Design, Netlist, NodeKind, Placement
 from placement_env.actions import discrete_action
+from placement_env.arguments import typed
 from placement_env.decoding import Decoder
 from placement_env.designs import load_design
 from placement_env.grid import Grid
@@ -298,10 +299,11 @@ class MacroPlacementEnv(gym.Env):
 
     metadata = {"render_modes": ["rgb_array", "human"], "render_fps": 30}
 
+    @typed
     def __init__(
         self,
         netlist: str | Path | Design | Netlist = "n10",
-        grid: int | Sequence[int] = 128,
+        grid: int | Sequence[int] | np.ndarray = 128,
         order: str | Sequence[int] = "largest_first",
         reward: str | Reward = "hpwl",
         render_mode: str | None = None,

@@ -28,6 +28,7 @@ from gymnasium import spaces
 
 from netlists import Design, Netlist, NodeKind, Placement
 from placement_env.actions import discrete_action
+from placement_env.arguments import typed
 from placement_env.decoding import Decoder
 from placement_env.designs import load_design
 from placement_env.env import grid_shape, macro_graph
@@ -400,10 +401,11 @@ class MacroRefineEnv(gym.Env):
 
     metadata = {"render_modes": ["rgb_array", "human"], "render_fps": 30}
 
+    @typed
     def __init__(
         self,
         netlist: str | Path | Design | Netlist = "n10",
-        grid: int | Sequence[int] = 64,
+        grid: int | Sequence[int] | np.ndarray = 64,
         cost: str = "hpwl",
         moves: int | None = None,
         start: str = "random",

@@ -30,10 +30,13 @@ from typing import Any
 
 from gymnasium.envs.registration import register, registry
 
+from placement_env.arguments import typed
+
 ENTRY_POINT = "placement_env.env:MacroPlacementEnv"
 ICCAD04_DESIGNS = tuple(f"ibm{i:02d}" for i in range(1, 15) if i != 5)
 
 
+@typed
 def make_tpu(
     preset: str = "tpu_v1",
     tiles: int = 1,

@@ -81,10 +81,11 @@ def train(args: Args) -> dict:
     started = time.perf_counter()
     torch.set_num_threads(max(1, args.threads))  # 2 shared cores: more threads made PPO slower
     device = resolve_device(args.device)  # before anything is written
+    config = args.config()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     setup = RoutingTraining(
-        config=args.config(),
+        config=config,
         timesteps=args.timesteps,
         seconds=None if args.max_minutes is None else args.max_minutes * 60,
         n_envs=args.n_envs,

@@ -735,13 +735,14 @@ def _rows_to_write(netlist: Netlist) -> tuple[tuple[Row, ...], bool]:
         return canvas.rows, False
     heights = netlist.node_sizes[:, 1]
     kinds = netlist.node_kinds
-    tall = heights[kinds == NodeKind.HARD_MACRO]
-    short = heights[(kinds == NodeKind.STD_CELL) | (kinds == NodeKind.PORT)]
+    # Python floats: a tiny macro height divides to inf without a numpy overflow warning.
+    tall = heights[kinds == NodeKind.HARD_MACRO].tolist()
+    short = heights[(kinds == NodeKind.STD_CELL) | (kinds == NodeKind.PORT)].tolist()
     count = 1
-    if len(tall) and tall.min() > 0:
+    if len(tall) and min(tall) > 0:
         cap = MAX_SYNTHETIC_ROWS  # a tiny macro would ask for more rows than anyone can read
-        fewest = math.floor(min(canvas.height / tall.min(), cap)) + 1  # lower than every macro
-        tallest_short = short.max() if len(short) else 0.0
+        fewest = math.floor(min(canvas.height / min(tall), cap)) + 1  # lower than every macro
+        tallest_short = max(short) if short else 0.0
         most = math.floor(min(canvas.height / tallest_short, cap)) if tallest_short > 0 else 0
         count = min(max(fewest, most), cap)
     height = canvas.height / count

@@ -20,6 +20,7 @@ from gymnasium import spaces
 from scipy import ndimage
 
 from placement_env.actions import discrete_action
+from placement_env.arguments import typed
 from placement_env.routing.astar import AStarCosts, UsageGrid, two_pin_connections
 from placement_env.routing.metrics import RouteMetrics, evaluate_routes, path_vias
 from placement_env.routing.problem import RoutingProblem
@@ -131,6 +132,7 @@ class GlobalRoutingEnv(gym.Env):
 
     metadata = {"render_modes": ["rgb_array", "ansi"], "render_fps": 8}
 
+    @typed
     def __init__(
         self,
         problem: RoutingProblem | None = None,
@@ -158,8 +160,17 @@ class GlobalRoutingEnv(gym.Env):
                 f"render_mode must be one of {self.metadata['render_modes']} or "
                 f"None, got {render_mode!r}"
             )
-        if step_limit_factor < 1 or step_limit_extra < 0:
-            raise ValueError("step_limit_factor must be >= 1 and step_limit_extra >= 0")
+        if not 1 <= step_limit_factor < math.inf or step_limit_extra < 0:
+            raise ValueError(
+                "step_limit_factor must be finite and >= 1, and step_limit_extra >= 0; got "
+                f"{step_limit_factor!r} and {step_limit_extra!r}"
+            )
+        weights = {"overflow_penalty": overflow_penalty, "via_cost": via_cost,
+                   "connect_bonus": connect_bonus, "limit_penalty": limit_penalty,
+                   "illegal_penalty": illegal_penalty, "reward_scale": reward_scale}  # fmt: skip
+        for name, value in weights.items():
+            if not math.isfinite(value):
+                raise ValueError(f"{name} must be finite, got {value!r}")
         self.generator = generator
         self.render_mode = render_mode
         self.step_limit_factor = float(step_limit_factor)

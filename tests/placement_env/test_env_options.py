@@ -131,7 +131,7 @@ def test_placement_cost__leaves_the_episode_alone():
     "env_id", ["placement_env/MacroPlacement-v0", "placement_env/MacroRefine-v0"]
 )
 def test_grid__anything_but_an_int_or_a_pair_of_ints_is_refused(env_id, grid):
-    with pytest.raises(ValueError, match="grid must be an int or a"):
+    with pytest.raises(ValueError, match="grid must be"):
         gym.make(env_id, netlist="n10", grid=grid)
 
 
@@ -144,7 +144,7 @@ def test_grid__ints_and_pairs_of_ints_are_taken(grid):
 
 @pytest.mark.parametrize("max_edges", [0, -3, 2.5, True])
 def test_max_edges__must_be_a_positive_int(max_edges):
-    with pytest.raises(ValueError, match="max_edges must be an int >= 1"):
+    with pytest.raises(ValueError, match="max_edges must be"):
         gym.make("placement_env/MacroPlacement-v0", netlist="n10", grid=16, max_edges=max_edges)
 
 

@@ -44,6 +44,7 @@ from agents.base import (
 from agents.greedy import greedy_sub_placement
 from agents.proxy_annealing import ProxyAnnealingPlacer
 from netlists import Design, Placement
+from placement_env.incremental import touching_nets
 from placement_env.refine_env import MacroRefineEnv
 
 PROPOSALS = ("guided", "policy", "uniform")
@@ -148,6 +149,17 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
     return p / p.sum()
 
 
+def move_effort(design: Design, macros: np.ndarray) -> np.ndarray:
+    """What one move of each macro costs to score incrementally: the pins of the nets it touches
+    (each touched net's bounding box is measured again), at least 1."""
+    netlist = design.netlist
+    degree = np.diff(netlist.net_starts)
+    return np.array(
+        [max(1, int(degree[touching_nets(netlist, [int(m)])].sum())) for m in macros],
+        dtype=np.float64,
+    )
+
+
 def _policy_guide(owner: LearnedAnnealingPlacer, design: Design, problem: MacroProblem):
     """The ``"guided"`` macro weights: the policy's select phase on the current full placement
     (read through a refine env with ``owner``'s cost), mixed with ``owner.uniform_share`` of
@@ -162,13 +174,18 @@ def _policy_guide(owner: LearnedAnnealingPlacer, design: Design, problem: MacroP
     policy = load_refine_policy(owner.checkpoint, env, owner.device)
     cells = env.grid.num_cells
     share = owner.uniform_share
+    effort = move_effort(design, problem.macros) if owner.per_effort else None
 
     def weights(now: Placement) -> np.ndarray:
         env.reset(options={"placement": now})
         batch = {k: torch.as_tensor(v[None]) for k, v in env.observation().items()}
         with torch.no_grad():
             logits = policy.action_logits(batch)[0, cells:].double().numpy()
-        return (1 - share) * _softmax(logits) + share / len(logits)
+        chosen = _softmax(logits)
+        if effort is not None:  # gain per unit of time, not per move
+            chosen = chosen / effort
+            chosen /= chosen.sum()
+        return (1 - share) * chosen + share / len(logits)
 
     return weights
 
@@ -221,6 +238,9 @@ class LearnedAnnealingPlacer(Placer):
         uniform_share: ``"guided"`` only: the share of macro picks drawn uniformly (the rest
             from the policy), in [0, 1].
         guide_every: ``"guided"`` only: proposals between two policy reads (>= 1).
+        per_effort: ``"guided"`` only: divide the policy's macro weights by each macro's
+            :func:`move_effort`, so that a time budget favours cheap moves (the policy prefers
+            macros with many pins, whose moves take longest to score).
     """
 
     name = "learned_annealing"
@@ -236,6 +256,7 @@ class LearnedAnnealingPlacer(Placer):
         device: str = "cpu",
         uniform_share: float = 0.5,
         guide_every: int = 1000,
+        per_effort: bool = False,
     ) -> None:
         if proposals not in PROPOSALS:
             raise PlacerError(f"unknown proposals {proposals!r}; choose one of {PROPOSALS}")
@@ -247,6 +268,7 @@ class LearnedAnnealingPlacer(Placer):
             raise PlacerError(f"guide_every must be >= 1, got {guide_every!r}")
         self.uniform_share = float(uniform_share)
         self.guide_every = int(guide_every)
+        self.per_effort = bool(per_effort)
         self.cost = cost
         self.checkpoint = checkpoint
         self.proposals = proposals
@@ -269,7 +291,7 @@ class LearnedAnnealingPlacer(Placer):
         if self.proposals == "guided":
             guided = _GuidedProxyAnnealing if self.cost == "proxy" else _GuidedAnnealing
             result = guided(self).place(design, rng, budget)
-            notes = ("proposals=guided", *result.stats.notes)
+            notes = ("proposals=guided", f"per_effort={self.per_effort}", *result.stats.notes)
             return PlacerResult(result.placement, replace(result.stats, notes=notes))
         meter = Meter(budget.or_default(self.default_evaluations))
         problem = MacroProblem(design, self.context, ports=self.ports)

@@ -16,7 +16,12 @@ from agents import Budget, PlacerError, make_placer
 from agents.annealing import MacroBoxes, propose_hard_move
 from agents.base import MacroProblem
 from agents.greedy import greedy_sub_placement
-from agents.learned_annealing import DEFAULT_PRIORS, _GuidedAnnealing, load_refine_policy
+from agents.learned_annealing import (
+    DEFAULT_PRIORS,
+    _GuidedAnnealing,
+    load_refine_policy,
+    move_effort,
+)
 from agents.ppo_training import TrainingError
 from agents.refine_training import RefineRun, train_refiner
 from placement_env.legality import check_legality
@@ -95,6 +100,36 @@ def test_learned_annealing__guide_reads_the_policy_every_so_many_proposals():
     result = Counting(placer).place(design, np.random.default_rng(0), Budget(evaluations=300))
     proposed = int(dict(n.split("=", 1) for n in result.stats.notes)["accepted"].split("/")[1])
     assert len(calls) >= -(-proposed // 40)  # at least one read per 40 legal proposals
+
+
+def test_move_effort__counts_the_pins_of_the_nets_a_macro_touches():
+    design = netlists.load("n30")
+    netlist = design.netlist
+    macros = MacroProblem(design, "macros").macros
+    naive = []
+    for m in macros:  # golden: walk every net
+        pins = 0
+        for j in range(netlist.num_nets):
+            owners = netlist.pin_nodes[netlist.net_pin_indices(j)]
+            if int(m) in owners.tolist():
+                pins += len(owners)
+        naive.append(max(1, pins))
+    np.testing.assert_array_equal(move_effort(design, macros), naive)
+
+
+def test_learned_annealing__per_effort_divides_the_policy_weights_by_the_move_effort():
+    design = netlists.load("n30")
+    problem = MacroProblem(design, "macros")
+    start, _, _ = greedy_sub_placement(problem, GRID)
+    plain = make_placer("learned_annealing", grid=GRID, uniform_share=0.0)
+    cheap = make_placer("learned_annealing", grid=GRID, uniform_share=0.0, per_effort=True)
+    p = _GuidedAnnealing(plain).macro_guide(design, problem, start)(start)
+    q = _GuidedAnnealing(cheap).macro_guide(design, problem, start)(start)
+    expected = p / move_effort(design, problem.macros)
+    np.testing.assert_allclose(q, expected / expected.sum(), rtol=1e-9)
+    result = cheap.place(design, np.random.default_rng(0), Budget(evaluations=200))
+    assert "per_effort=True" in result.stats.notes
+    assert check_legality(design.netlist, result.placement).is_legal
 
 
 @pytest.mark.parametrize(("option", "value"), [("uniform_share", 1.5), ("guide_every", 0)])

@@ -148,7 +148,7 @@ def test_gym_make__drawn_keywords__give_a_working_env_or_a_documented_error(data
 
 
 @pytest.mark.parametrize("env_id", [i for i in ENV_IDS if "ICCAD04" in i][:1])
-def test_gym_make__a_design_env_refuses_bad_keywords_before_building(env_id):
+def test_gym_make__a_design_env_refuses_bad_keywords(env_id):
     for kwargs in ({"grid": 2.5}, {"grid": "16"}, {"snap": "False"}, {"order": "x"}):
         with pytest.raises((ValueError, TypeError)) as caught:
             gym.make(env_id, **kwargs)

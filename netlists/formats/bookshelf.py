@@ -777,7 +777,11 @@ def write_bookshelf_pl(netlist: Netlist, placement: Placement, path: str | Path)
     """
     placement.check_matches(netlist)
     _check_writable_names(netlist)
-    path = Path(path)
+    return _write_pl(netlist, placement, Path(path))
+
+
+def _write_pl(netlist: Netlist, placement: Placement, path: Path) -> Path:
+    """:func:`write_bookshelf_pl` once the caller has checked the placement and the names."""
     corners = placement.positions - placement.footprints(netlist) / 2
     lines = ["UCLA pl 1.0", f"# written by placement-gym for {netlist.name}", ""]
     fixed = netlist.node_fixed
@@ -872,7 +876,7 @@ def write_bookshelf(
     ]
     (directory / f"{stem}.wts").write_text("\n".join(wts) + "\n")
 
-    write_bookshelf_pl(netlist, placement, directory / f"{stem}.pl")
+    _write_pl(netlist, placement, directory / f"{stem}.pl")
 
     rows, made_up = _rows_to_write(netlist)
     scl = ["UCLA scl 1.0", "", f"NumRows : {len(rows)}", ""]

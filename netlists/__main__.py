@@ -1,7 +1,11 @@
-"""Command line: ``python -m netlists {list,info,demo}``.
+"""Command line: ``python -m netlists {list,info,convert,demo}``.
 
 * ``list [--json]`` -- the bundled designs with their suites.
-* ``info NAME_OR_PATH [--json]`` -- a design's statistics (keys: :class:`~netlists.DesignStats`).
+* ``info NAME_OR_PATH [--lef A.lef ...] [--json]`` -- a design's statistics (keys:
+  :class:`~netlists.DesignStats`); for a DEF, what the reader skipped (``notes``). LEF files
+  beside a DEF are found without ``--lef``.
+* ``convert IN OUT [--lef A.lef ...]`` -- read a design in one format and write it in another
+  (the output format follows OUT's name; ``.def`` copies the input DEF with the placement).
 * ``demo [--design NAME] [--out DIR]`` -- load a design, print its statistics, draw its placement.
 """
 
@@ -13,8 +17,11 @@ import sys
 import time
 from pathlib import Path
 
-from netlists.bundled import bundled_designs, load
-from netlists.errors import NetlistError
+from netlists.bundled import BUNDLED, bundled_designs, load
+from netlists.design import Design
+from netlists.errors import NetlistError, UnsupportedFormatError
+from netlists.formats import WRITERS, read_design, write_design
+from netlists.formats.def_format import DefNotes, read_def, write_def
 from netlists.json_text import finite_json
 from netlists.render import save_placement_png
 from netlists.stats import design_stats, format_report
@@ -47,8 +54,71 @@ def _cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _is_def(path: Path) -> bool:
+    return path.name.lower().endswith((".def", ".def.gz"))
+
+
+def _def_file(name: str) -> Path | None:
+    """The DEF behind ``name`` (a bundled LEF/DEF design or a path), else ``None``."""
+    path = BUNDLED[name].path if name in BUNDLED else Path(name)
+    return path if _is_def(path) else None
+
+
+def _load(name: str, lefs: list[str] | None) -> tuple[Design, list[DefNotes]]:
+    """Loads a design (bundled name or path); a DEF is read with ``lefs`` (or the LEFs beside
+    it) and returns the reader's notes too."""
+    notes: list[DefNotes] = []
+    source = _def_file(name)
+    if source is not None and (lefs or name not in BUNDLED):
+        return read_def(source, lefs, notes=notes), notes
+    if lefs:
+        if name in BUNDLED:
+            raise UnsupportedFormatError(f"--lef goes with a DEF file, not the design {name!r}")
+        return read_design(name, lef_paths=lefs), notes
+    if source is not None:  # a bundled DEF: read it here to see the notes
+        return read_def(source, notes=notes), notes
+    return load(name), notes
+
+
 def _cmd_info(args: argparse.Namespace) -> int:
-    print(format_report(design_stats(load(args.design)).to_dict(), as_json=args.json))
+    design, notes = _load(args.design, args.lef)
+    report = design_stats(design).to_dict()
+    lines = [line for note in notes for line in note.lines()]
+    if args.json:
+        if notes:
+            report["notes"] = lines
+        print(format_report(report, as_json=True))
+        return 0
+    print(format_report(report))
+    for line in lines:
+        print(f"note: {line}")
+    return 0
+
+
+def _cmd_convert(args: argparse.Namespace) -> int:
+    out = Path(args.output)
+    out_name = out.name.lower()
+    if not any(out_name.endswith(suffix) for suffix in WRITERS):
+        raise UnsupportedFormatError(
+            f"{out}: no writer for this file type; known: {', '.join(sorted(WRITERS))}"
+        )
+    template = _def_file(args.input)
+    if _is_def(out) and template is None:
+        raise UnsupportedFormatError(
+            f"{out}: a DEF is written as a copy of the DEF the design came from, and "
+            f"{args.input!r} is not a DEF; write .aux, .json, .pl or .plc instead"
+        )
+    design, notes = _load(args.input, args.lef)
+    for line in (line for note in notes for line in note.lines()):
+        print(f"note: {line}")
+    if out.exists() and out.is_dir():
+        raise UnsupportedFormatError(f"{out}: is a folder; give a file name")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if _is_def(out):
+        written = write_def(design, out, template=template, components="all")
+    else:
+        written = write_design(design, out)
+    print(f"wrote {written}")
     return 0
 
 
@@ -86,8 +156,14 @@ def main(argv: list[str] | None = None) -> int:
     listing.set_defaults(run=_cmd_list)
     info = commands.add_parser("info", help="print a design's statistics")
     info.add_argument("design", help="bundled design name or path to a design file")
+    info.add_argument("--lef", nargs="+", action="extend", help="LEF files of a DEF's masters")
     info.add_argument("--json", action="store_true", help="print JSON")
     info.set_defaults(run=_cmd_info)
+    convert = commands.add_parser("convert", help="write a design in another format")
+    convert.add_argument("input", help="bundled design name or path to a design file")
+    convert.add_argument("output", help="file to write; its name picks the format")
+    convert.add_argument("--lef", nargs="+", action="extend", help="LEF files of a DEF's masters")
+    convert.set_defaults(run=_cmd_convert)
     demo = commands.add_parser("demo", help="load designs, print statistics, draw placements")
     demo.add_argument("--design", nargs="+", default=["ariane133_ng45", "ibm01"])
     demo.add_argument("--out", default="demo_out", help="folder for the pictures")

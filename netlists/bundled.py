@@ -30,8 +30,9 @@ class BundledDesign:
     Attributes:
         name: The name :func:`load` accepts.
         suite: Benchmark suite (``iccad04``, ``ct_modern``, ``tilos_ng45_flat``, ``ct_testdata``,
-            ``mcnc_gsrc``).
-        path: The main file (``.aux``, ``netlist.pb.txt.gz``, ``.block``), inside the package.
+            ``lefdef``, ``mcnc_gsrc``).
+        path: The main file (``.aux``, ``netlist.pb.txt.gz``, ``.def.gz``, ``.block``), inside
+            the package.
         description: One line on what it is.
         placements: Named placement files shipped with it (``initial``, ``legalized``).
         canvas_from: A ``.plc`` whose header gives the canvas and grid (flat TILOS netlists).
@@ -99,6 +100,16 @@ def _registry() -> dict[str, BundledDesign]:
                 base / "netlist.pb.txt.gz",
                 "Circuit Training environment test netlist (toy)",
                 {p.stem: p for p in sorted(base.glob("*.plc"))},
+            )
+        )
+    lefdef = {"ariane_lefdef": "ariane/ariane.def.gz", "gcd_mem1": "gcd_mem1/gcd_mem1.def.gz"}
+    for name, member in lefdef.items():
+        designs.append(
+            BundledDesign(
+                name,
+                "lefdef",
+                DATA_DIR / "lefdef" / member,
+                "LEF/DEF design (placed): hard macros, standard cells, I/O pins",
             )
         )
     for base in sorted((DATA_DIR / "mcnc_gsrc_floorplan").iterdir()):

@@ -6,7 +6,7 @@ writer. Known types are listed in :data:`READERS` and :data:`WRITERS`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +20,7 @@ from netlists.formats.circuit_training import (
     read_plc_header,
     write_plc,
 )
+from netlists.formats.def_format import read_def, write_def
 from netlists.formats.json_format import read_json, write_json
 from netlists.formats.mcnc import read_mcnc_block
 from netlists.netlist import Netlist
@@ -34,6 +35,8 @@ READERS: dict[str, Callable[[Path], Design]] = {
     ".json.gz": read_json,
     ".block": read_mcnc_block,
     ".block.gz": read_mcnc_block,
+    ".def": read_def,  # with the LEF files beside it
+    ".def.gz": read_def,
 }
 
 
@@ -52,6 +55,8 @@ WRITERS: dict[str, Callable[[Design, Path], Path]] = {
     ".plc": _write_plc,
     ".json": write_json,
     ".json.gz": write_json,
+    ".def": lambda design, path: write_def(design, path),  # a copy of the DEF read
+    ".def.gz": lambda design, path: write_def(design, path),
 }
 
 
@@ -63,12 +68,18 @@ def _match(path: Path, table: dict) -> str | None:
     return None
 
 
-def read_design(path: str | Path) -> Design:
+def read_design(path: str | Path, *, lef_paths: Sequence[str | Path] | None = None) -> Design:
     """Reads a design from any supported file, chosen by its name.
+
+    Args:
+        path: The design file (``.aux``, ``.pb.txt[.gz]``, ``.json[.gz]``, ``.block``,
+            ``.def[.gz]``...).
+        lef_paths: For a DEF, the LEF files of its masters (default: the LEFs beside it).
 
     Raises:
         UnknownDesignError: The file does not exist.
-        UnsupportedFormatError: No reader handles that file type (the message lists them).
+        UnsupportedFormatError: No reader handles that file type (the message lists them), or
+            LEF files are given for a file that is not a DEF.
         NetlistFormatError: The file is malformed.
     """
     path = Path(path)
@@ -79,6 +90,10 @@ def read_design(path: str | Path) -> Design:
         )
     if not path.is_file():
         raise UnknownDesignError(f"{path}: no such file")
+    if lef_paths:
+        if READERS[suffix] is not read_def:
+            raise UnsupportedFormatError(f"{path}: LEF files go with a DEF, not a {suffix} file")
+        return read_def(path, lef_paths)
     return READERS[suffix](path)
 
 
@@ -161,6 +176,7 @@ __all__ = [
     "WRITERS",
     "read_bookshelf",
     "read_circuit_training",
+    "read_def",
     "read_design",
     "read_json",
     "read_mcnc_block",
@@ -169,6 +185,7 @@ __all__ = [
     "read_plc_header",
     "write_bookshelf",
     "write_bookshelf_pl",
+    "write_def",
     "write_design",
     "write_json",
     "write_plc",

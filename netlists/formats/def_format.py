@@ -263,7 +263,7 @@ class _DefReader:
                 if keyword == "PROPERTYDEFINITIONS":
                     expected = 0
                     continue
-                if len(tokens) != 2 or not tokens[1].isdigit():
+                if len(tokens) != 2 or not _is_count(tokens[1]):
                     raise self.error(f"expected '{keyword} count ;'", start, keyword)
                 expected = int(tokens[1])
                 if keyword in _READ_SECTIONS and self.dbu is None:
@@ -326,7 +326,7 @@ class _DefReader:
         step_x, step_y = site.width, site.height
         rest = tokens[6:]
         if rest[:1] == ["DO"]:
-            if len(rest) < 4 or rest[2] != "BY" or not (rest[1].isdigit() and rest[3].isdigit()):
+            if len(rest) < 4 or rest[2] != "BY" or not (_is_count(rest[1]) and _is_count(rest[3])):
                 raise self.error("expected 'DO count BY count'", offset, "ROW")
             count_x, count_y = int(rest[1]), int(rest[3])
             if rest[4:5] == ["STEP"]:
@@ -429,7 +429,10 @@ class _DefReader:
                 rest = tokens[i + 3 :]
                 while rest and rest[0] != "(":  # MASK n, SPACING d, DESIGNRULEWIDTH d
                     rest = rest[2:]
-                (x1, y1), (x2, y2) = self.points(rest[:8], offset, f"{field} LAYER")
+                corners = self.points(rest[:8], offset, f"{field} LAYER")
+                if len(corners) != 2:
+                    raise self.error("expected '+ LAYER name ( x y ) ( x y )'", offset, field)
+                (x1, y1), (x2, y2) = corners
                 rect = ((x1 + x2) / 2, (y1 + y2) / 2)
         index = self.add_node(name, offset, field)
         self.port_index[name] = index
@@ -577,6 +580,10 @@ class _DefReader:
         return Design(netlist, placement, source=str(self.path))
 
 
+def _is_count(token: str) -> bool:
+    return token.isascii() and token.isdigit()  # isdigit() alone accepts '²'
+
+
 # -- writing ---------------------------------------------------------------------------------------
 
 _STATUS_TEXT = re.compile(
@@ -631,12 +638,14 @@ def write_def(
     index = {name: i for i, name in enumerate(netlist.node_names)}
     pieces: list[str] = []
     position = 0
+    written = np.zeros(netlist.num_nodes, dtype=bool)
     for start, end, tokens, section in _sections(text, template):
         if section != "COMPONENTS" or len(tokens) < 3 or tokens[0] != "-":
             continue
         node = index.get(tokens[1])
         if node is None or not wanted[node]:
             continue
+        written[node] = True
         status = _new_status(text[start:end], fix_macros and netlist.node_kinds[node] == 0)
         new = f"+ {status} {_location(netlist, placement, node, dbu)}"
         old = text[start:end]
@@ -650,6 +659,15 @@ def write_def(
         pieces.append(replaced)
         position = end
     pieces.append(text[position:])
+    missing = np.flatnonzero(wanted & ~written)
+    if len(missing):
+        names = ", ".join(netlist.node_names[i] for i in missing[:5])
+        raise NetlistFormatError(
+            template,
+            f"has no component for {len(missing)} node(s) of {netlist.name!r} ({names}"
+            f"{', ...' if len(missing) > 5 else ''}); is it the DEF of another design?",
+            field="COMPONENTS",
+        )
     out = Path(path)
     data = "".join(pieces).encode()
     if out.name.lower().endswith(".gz"):

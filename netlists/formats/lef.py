@@ -29,14 +29,13 @@ _DIRECTIONS = {
     "FEEDTHRU": PinDirection.BIDIRECTIONAL,
 }
 # Named blocks skipped whole: they end with 'END <name>'.
-_NAMED_BLOCKS = {"LAYER", "VIA", "VIARULE", "NONDEFAULTRULE"}
+_NAMED_BLOCKS = {"LAYER", "VIA", "VIARULE", "NONDEFAULTRULE", "ARRAY"}
 # Unnamed blocks skipped whole, and the token that ends each.
 _KEYWORD_BLOCKS = {
     "UNITS": ("END", "UNITS"),
     "SPACING": ("END", "SPACING"),
     "PROPERTYDEFINITIONS": ("END", "PROPERTYDEFINITIONS"),
     "BEGINEXT": ("ENDEXT",),
-    "ARRAY": None,  # named: ARRAY name ... END name
 }
 
 
@@ -231,11 +230,11 @@ def _read_one(path: Path) -> tuple[dict[str, LefSite], dict[str, LefMacro]]:
             if site.name in sites:
                 raise cursor.error(f"site {site.name!r} defined twice", "SITE", start)
             sites[site.name] = site
-        elif keyword in _NAMED_BLOCKS or keyword == "ARRAY":
+        elif keyword in _NAMED_BLOCKS:
             name = cursor.take(f"the {keyword} name")
             cursor.skip_to("END", name, what=f"{keyword} {name}")
         elif keyword in _KEYWORD_BLOCKS:
-            cursor.skip_to(*_KEYWORD_BLOCKS[keyword], what=keyword)  # type: ignore[misc]
+            cursor.skip_to(*_KEYWORD_BLOCKS[keyword], what=keyword)
         elif keyword == "END":
             if cursor.take("LIBRARY after END") != "LIBRARY":
                 raise cursor.error("unexpected END outside a block", "END", start)

@@ -27,6 +27,7 @@ from netlists.design import Design
 from netlists.errors import NetlistFormatError
 from netlists.formats.bookshelf import read_bookshelf, write_bookshelf
 from netlists.formats.circuit_training import read_circuit_training, read_plc, write_plc
+from netlists.formats.def_format import read_def
 from netlists.netlist import Net, Netlist, Node, Pin
 from netlists.placement import Placement
 from netlists.types import Canvas, NodeKind, Orientation, PinDirection, Row
@@ -195,8 +196,10 @@ LINE_OPS = [
 
 
 @st.composite
-def mutated(draw, text: str) -> bytes:
-    """``text`` with one to four random edits, as bytes (maybe cut, maybe with random bytes)."""
+def mutated(draw, text: str, tokens: st.SearchStrategy[str] | None = None) -> bytes:
+    """``text`` with one to four random edits, as bytes (maybe cut, maybe with random bytes);
+    replaced and inserted tokens come from ``tokens`` (default :data:`TOKENS`)."""
+    tokens = TOKENS if tokens is None else tokens
     lines = text.split("\n")
     for _ in range(draw(st.integers(1, 4))):
         lines = lines or [""]
@@ -212,15 +215,15 @@ def mutated(draw, text: str) -> bytes:
         elif op == "truncate":
             lines = lines[:i]
         elif op in ("replace_token", "insert_token"):
-            tokens = lines[i].split(" ")
-            k = draw(st.integers(0, len(tokens) - 1))
+            words = lines[i].split(" ")
+            k = draw(st.integers(0, len(words) - 1))
             if op == "replace_token":
-                tokens[k] = draw(TOKENS)
+                words[k] = draw(tokens)
             else:
-                tokens.insert(k, draw(TOKENS))
-            lines[i] = " ".join(tokens)
+                words.insert(k, draw(tokens))
+            lines[i] = " ".join(words)
         elif op == "insert_line":
-            lines.insert(i, " ".join(draw(st.lists(TOKENS, min_size=1, max_size=4))))
+            lines.insert(i, " ".join(draw(st.lists(tokens, min_size=1, max_size=4))))
     data = "\n".join(lines).encode()
     byte_op = draw(st.sampled_from(["none", "none", "cut", "insert_bytes", "flip"]))
     if data and byte_op == "cut":
@@ -475,3 +478,34 @@ def test_plc_round_trip__keeps_every_placed_node(case):
     np.testing.assert_array_equal(
         again.orientations[placement.placed], placement.orientations[placement.placed]
     )
+
+
+# -- LEF/DEF --------------------------------------------------------------------------------------
+
+LEFDEF_BASE = _read_texts(BAD_FILES / "lefdef" / "good")
+LEFDEF_TOKENS = st.one_of(
+    TOKENS,
+    st.sampled_from(
+        ["END", "(", ")", ";", "+", "-", "*", "PLACED", "FIXED", "UNPLACED", "COMPONENTS 1 ;"]
+        + ["NETS", "PINS", "PIN", "MACRO", "SIZE", "BY", "RECT", "POLYGON", "PORT", "LAYER"]
+        + ["END DESIGN", "END LIBRARY", "DO", "STEP", "UNITS", "CLASS BLOCK", '"', '";"']
+    ),
+)
+
+
+@FUZZ
+@given(member=st.sampled_from(sorted(LEFDEF_BASE)), data=st.data())
+def test_lefdef_reader__mutated_lef_or_def_gives_design_or_format_error(member, data):
+    content = data.draw(mutated(LEFDEF_BASE[member], LEFDEF_TOKENS), label="content")
+    written, packed = data.draw(maybe_gzipped(content), label="written")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        files = _write(folder, LEFDEF_BASE, member, written, packed)
+        def_path = next(path for path in files if ".def" in path.name)
+        try:
+            design = read_def(def_path)
+        except NetlistFormatError as error:
+            _check_error(error, files)
+        else:
+            assert isinstance(design, Design)
+            event("read a design")

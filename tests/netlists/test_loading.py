@@ -50,7 +50,7 @@ def test_read_design__unknown_suffix_lists_the_known_ones(tmp_path):
     with pytest.raises(UnsupportedFormatError, match=r"known: .*\.aux"):
         read_design(path)
     with pytest.raises(UnsupportedFormatError, match="no writer"):
-        write_design(netlists.load("n10"), tmp_path / "out.def")
+        write_design(netlists.load("n10"), tmp_path / "out.xyz")
 
 
 def test_read_design__missing_file_is_unknown_design(tmp_path):

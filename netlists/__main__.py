@@ -6,6 +6,9 @@
   beside a DEF are found without ``--lef``.
 * ``convert IN OUT [--lef A.lef ...]`` -- read a design in one format and write it in another
   (the output format follows OUT's name; ``.def`` copies the input DEF with the placement).
+* ``group FLAT.pb.txt[.gz] --out DIR [--groups groups.final[.gz]] [--plc initial.plc]`` --
+  cluster a flat Circuit Training netlist's standard cells into soft macros with a given grouping
+  (:mod:`netlists.grouping`); writes ``DIR/netlist.pb.txt.gz`` and ``DIR/initial.plc``.
 * ``demo [--design NAME] [--out DIR]`` -- load a design, print its statistics, draw its placement.
 """
 
@@ -19,7 +22,7 @@ from pathlib import Path
 
 from netlists.bundled import BUNDLED, bundled_designs, load
 from netlists.design import Design
-from netlists.errors import NetlistError, UnsupportedFormatError
+from netlists.errors import NetlistError, UnknownDesignError, UnsupportedFormatError
 from netlists.formats import WRITERS, read_design, write_design
 from netlists.formats.def_format import DefNotes, read_def, write_def
 from netlists.json_text import finite_json
@@ -122,6 +125,35 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_group(args: argparse.Namespace) -> int:
+    from netlists.grouping import group_design
+
+    flat = Path(args.flat)
+    plc = args.plc
+    if args.flat in BUNDLED:  # a bundled flat netlist takes its canvas and grid from its .plc
+        entry = BUNDLED[args.flat]
+        if entry.suite != "tilos_ng45_flat":
+            flat = [d.name for d in bundled_designs() if d.suite == "tilos_ng45_flat"]
+            raise UnknownDesignError(
+                f"{args.flat!r} is not a flat Circuit Training netlist; the bundled ones are "
+                f"{', '.join(flat)}"
+            )
+        flat, plc = entry.path, plc or entry.canvas_from
+    elif not flat.is_file():
+        raise UnknownDesignError(f"{args.flat}: no such file (nor a bundled flat design)")
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        print(f"error: --out {args.out!r} is a file; give a folder", file=sys.stderr)
+        return 2
+    try:
+        netlist, placement = group_design(flat, out, groups_path=args.groups, plc_path=plc)
+    except FileNotFoundError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"wrote {netlist}\nwrote {placement}")
+    return 0
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
@@ -164,6 +196,12 @@ def main(argv: list[str] | None = None) -> int:
     convert.add_argument("output", help="file to write; its name picks the format")
     convert.add_argument("--lef", nargs="+", action="extend", help="LEF files of a DEF's masters")
     convert.set_defaults(run=_cmd_convert)
+    group = commands.add_parser("group", help="cluster a flat netlist into soft macros")
+    group.add_argument("flat", help="flat Circuit Training netlist (.pb.txt[.gz]) or bundled name")
+    group.add_argument("--out", required=True, help="folder for netlist.pb.txt.gz, initial.plc")
+    group.add_argument("--groups", help="groups.final[.gz] (default: the one beside FLAT)")
+    group.add_argument("--plc", help=".plc giving canvas and grid (default: initial.plc beside)")
+    group.set_defaults(run=_cmd_group)
     demo = commands.add_parser("demo", help="load designs, print statistics, draw placements")
     demo.add_argument("--design", nargs="+", default=["ariane133_ng45", "ibm01"])
     demo.add_argument("--out", default="demo_out", help="folder for the pictures")

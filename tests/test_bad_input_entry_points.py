@@ -273,6 +273,17 @@ def command_lines(draw, folder: Path):
             [],
             {
                 "info": design,
+                "info --lef": st.builds(lambda d: ["info", d, "--lef", "x.txt"], design),
+                "convert": st.builds(
+                    lambda d, s: ["convert", d, f"{out}/x{s}"],
+                    st.sampled_from(DESIGNS + ["gcd_mem1"]),
+                    st.sampled_from([".json", ".def", ".def.gz", ".aux", ".xyz", ".plc", ""]),
+                ),
+                "group": st.builds(
+                    lambda d, g: ["group", d, "--out", out, *g],
+                    st.sampled_from(DESIGNS + ["ariane133_flat_ng45"]),
+                    st.sampled_from([[], ["--groups", "x.txt"], ["--plc", "EMPTYPLC"]]),
+                ),
                 "demo": st.builds(lambda d: ["demo", "--design", d, "--out", out], design),
             },
         ),

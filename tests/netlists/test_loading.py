@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -129,3 +131,58 @@ def test_cli_demo__a_design_given_by_path_draws_into_out(tmp_path):
     assert result.returncode == 0, result.stderr
     assert [p.name for p in out.iterdir()] == [f"{netlists.load(source).name}_initial.png"]
     assert sorted(p.name for p in source.parent.iterdir()) == ["copy.json"]
+
+
+def test_cli_info__a_def_finds_its_lefs_and_prints_the_notes():
+    result = _run("info", "ariane_lefdef", "--json")
+    assert result.returncode == 0, result.stderr
+    stats = json.loads(result.stdout)
+    assert (stats["hard_macros"], stats["std_cells"], stats["ports"]) == (133, 82821, 1231)
+    assert any("reuse the name" in note for note in stats["notes"])
+
+
+def test_cli_info__lef_option_and_missing_lef(tmp_path):
+    data = Path(netlists.__file__).parent / "data" / "lefdef" / "gcd_mem1"
+    copy = tmp_path / "gcd.def.gz"
+    copy.write_bytes((data / "gcd_mem1.def.gz").read_bytes())
+    result = _run("info", str(copy))
+    assert result.returncode == 2 and "no LEF file beside the DEF" in result.stderr
+    lefs = [str(data / "Nangate45.lef.gz"), str(data / "fakeram45_64x7.lef.gz")]
+    result = _run("info", str(copy), "--lef", *lefs)
+    assert result.returncode == 0, result.stderr
+    assert "hard_macros               1" in result.stdout
+
+
+def test_cli_convert__def_to_def_copies_and_def_to_json_keeps_the_counts(tmp_path):
+    source = Path(netlists.__file__).parent / "data" / "lefdef" / "gcd_mem1" / "gcd_mem1.def.gz"
+    result = _run("convert", "gcd_mem1", str(tmp_path / "out.def"))
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "out.def").read_bytes() == gzip.decompress(source.read_bytes())
+    result = _run("convert", "gcd_mem1", str(tmp_path / "out.json"))
+    assert result.returncode == 0, result.stderr
+    again = netlists.load(tmp_path / "out.json")
+    assert netlists.design_stats(again) == netlists.design_stats(netlists.load("gcd_mem1"))
+
+
+def test_cli_convert__refuses_def_output_without_a_def_input(tmp_path):
+    result = _run("convert", "n10", str(tmp_path / "x.def"))
+    assert result.returncode == 2 and "is not a DEF" in result.stderr
+    result = _run("convert", "n10", str(tmp_path / "x.xyz"))
+    assert result.returncode == 2 and "no writer" in result.stderr
+    assert not (tmp_path / "x.def").exists() and not (tmp_path / "x.xyz").exists()
+
+
+def test_cli_group__refuses_a_design_that_is_not_flat(tmp_path):
+    result = _run("group", "ibm01", "--out", str(tmp_path / "g"))
+    assert result.returncode == 2 and "ariane133_flat_ng45" in result.stderr
+    assert not (tmp_path / "g").exists()
+
+
+@pytest.mark.slow
+def test_cli_group__bundled_flat_netlist_rebuilds_the_clustered_one(tmp_path):
+    result = _run("group", "ariane133_flat_ng45", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    built = gzip.decompress((tmp_path / "netlist.pb.txt.gz").read_bytes())
+    shipped = Path(netlists.__file__).parent / "data" / "ct_modern" / "ariane133_ng45"
+    assert built == gzip.decompress((shipped / "netlist.pb.txt.gz").read_bytes())
+    assert (tmp_path / "initial.plc").read_bytes() == (shipped / "initial.plc").read_bytes()

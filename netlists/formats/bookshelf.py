@@ -14,7 +14,8 @@ Reading rules (the ISPD/ICCAD academic conventions):
 * Without a ``.scl`` the die is the bounding box of the ``.pl`` positions.
 * A ``.kinds`` member (this project's, written by :func:`write_bookshelf`; other readers skip it)
   names the node kinds the height rule cannot express (soft macros, fixed standard cells) and,
-  with ``NoRows``, the die of a design whose ``.scl`` rows the writer made up.
+  with ``NoRows``, the die of a design whose ``.scl`` rows the writer made up, or with ``Die``
+  the die of a design whose rows do not span it (a DEF's core rows inside its die).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import logging
 import math
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -524,9 +526,11 @@ def _make_row(fields: dict, path: Path, line: int) -> Row:
     )
 
 
-def _read_kinds(path: Path, index: dict[str, int]) -> tuple[dict[int, int], Canvas | None]:
-    """Reads a ``.kinds`` member: node kinds that override the height rule, and (``NoRows``) the
-    die of a design whose ``.scl`` rows were made up by the writer."""
+def _read_kinds(path: Path, index: dict[str, int]) -> tuple[dict[int, int], Canvas | None, bool]:
+    """Reads a ``.kinds`` member: node kinds that override the height rule, and the die of a
+    design whose ``.scl`` rows were made up by the writer (``NoRows``) or whose die is larger
+    than its rows (``Die``, a DEF's die around its core rows). The flag says whether the rows
+    are real (``Die``)."""
     lines = _content_lines(read_text(path))
     first = next(lines, None)
     if first is None or " ".join(first[1]) != _KINDS_HEADER:
@@ -536,24 +540,27 @@ def _read_kinds(path: Path, index: dict[str, int]) -> tuple[dict[int, int], Canv
     allowed = {kind.name.lower(): int(kind) for kind in NodeKind}
     kinds: dict[int, int] = {}
     die: Canvas | None = None
+    real_rows = False
     for number, tokens in lines:
         keyword = _keyword_value(tokens, path, number)
         if keyword is not None:
             key, value = keyword
             values = value.split()
-            if key != "NoRows" or len(values) != 4 or die is not None:
+            if key not in ("NoRows", "Die") or len(values) != 4 or die is not None:
                 raise NetlistFormatError(
                     path,
-                    f"expected one 'NoRows : x_min y_min width height', got {' '.join(tokens)!r}",
+                    "expected one 'NoRows : x_min y_min width height' or 'Die : ...', got "
+                    f"{' '.join(tokens)!r}",
                     line=number,
                     field=key,
                 )
-            x, y, width, height = (parse_float(v, path, number, "NoRows") for v in values)
+            x, y, width, height = (parse_float(v, path, number, key) for v in values)
             if width <= 0 or height <= 0:
                 raise NetlistFormatError(
-                    path, f"die {width} x {height} is not positive", line=number, field="NoRows"
+                    path, f"die {width} x {height} is not positive", line=number, field=key
                 )
             die = Canvas(width, height, x, y)
+            real_rows = key == "Die"
             continue
         if len(tokens) != 2:
             raise NetlistFormatError(path, "expected 'node kind'", line=number)
@@ -572,7 +579,7 @@ def _read_kinds(path: Path, index: dict[str, int]) -> tuple[dict[int, int], Canv
                 path, f"node {name!r} given a kind twice", line=number, field=f"node {name}"
             )
         kinds[index[name]] = allowed[kind]
-    return kinds, die
+    return kinds, die, real_rows
 
 
 def read_bookshelf(path: str | Path) -> Design:
@@ -624,11 +631,11 @@ def read_bookshelf(path: str | Path) -> Design:
         row_height = float(movable_heights.min()) if len(movable_heights) else 0.0
     kinds = _kinds_by_height(sizes, fixed, row_height)
     if ".kinds" in members:
-        overrides, die = _read_kinds(members[".kinds"], index)
+        overrides, die, real_rows = _read_kinds(members[".kinds"], index)
         for node, kind in overrides.items():
             kinds[node] = kind
         if die is not None:
-            canvas = die
+            canvas = replace(die, rows=canvas.rows) if real_rows else die
     n_pins = len(pin_nodes)
     netlist = Netlist(
         name=path.stem,
@@ -770,6 +777,18 @@ def _check_writable_names(netlist: Netlist) -> None:
                 )
 
 
+def _check_unique_net_names(netlist: Netlist) -> None:
+    if len(set(netlist.net_names)) == netlist.num_nets:
+        return
+    seen: set[str] = set()
+    repeated = sorted({n for n in netlist.net_names if n in seen or seen.add(n)})
+    raise UnsupportedFormatError(
+        f"{netlist.name}: Bookshelf cannot hold nets that share a name, and {len(repeated)} "
+        f"net name(s) repeat ({', '.join(repeated[:3])}{', ...' if len(repeated) > 3 else ''}); "
+        "write .json instead"
+    )
+
+
 def write_bookshelf_pl(netlist: Netlist, placement: Placement, path: str | Path) -> Path:
     """Writes ``placement`` as a Bookshelf ``.pl`` (lower-left corners, orientation, /FIXED).
 
@@ -823,7 +842,8 @@ def write_bookshelf(
 
     Raises:
         UnsupportedFormatError: A node or net name Bookshelf cannot write (empty, or holding
-            whitespace or ``#``); nothing is written.
+            whitespace or ``#``), or a net name used twice (Bookshelf readers refuse it);
+            nothing is written.
     """
     if isinstance(design_or_netlist, Design):
         netlist = design_or_netlist.netlist
@@ -833,6 +853,7 @@ def write_bookshelf(
         placement = placement or Placement.empty(netlist)
     placement.check_matches(netlist)
     _check_writable_names(netlist)
+    _check_unique_net_names(netlist)
     lost = bookshelf_omissions(design_or_netlist)
     if lost:
         logger.warning(
@@ -910,15 +931,16 @@ def _write_kinds(
     the design has no rows; removes a stale one otherwise. Returns the path, or None."""
     implied = _kinds_by_height(netlist.node_sizes, netlist.node_fixed, row_height)
     misread = np.flatnonzero(implied != netlist.node_kinds)
-    if not made_up_rows and not len(misread):
+    canvas = netlist.canvas
+    die_beyond_rows = not made_up_rows and canvas != _canvas(canvas.rows, None, None, None, path)
+    if not made_up_rows and not die_beyond_rows and not len(misread):
         path.unlink(missing_ok=True)
         return None
-    canvas = netlist.canvas
     fmt = format_number
     lines = [_KINDS_HEADER, "# node kinds the height rule of plain Bookshelf would misread", ""]
-    if made_up_rows:
+    if made_up_rows or die_beyond_rows:
         lines.append(
-            f"NoRows : {fmt(canvas.x_min)} {fmt(canvas.y_min)} "
+            f"{'NoRows' if made_up_rows else 'Die'} : {fmt(canvas.x_min)} {fmt(canvas.y_min)} "
             f"{fmt(canvas.width)} {fmt(canvas.height)}"
         )
     lines += [

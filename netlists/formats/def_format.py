@@ -9,8 +9,10 @@ Read:
   leaves it unplaced;
 * each ``PINS`` entry becomes a fixed port node at its first port's shape centre;
 * each ``NETS`` entry becomes a net over its connections (``( comp pin )`` and ``( PIN name )``),
-  with ``+ WEIGHT`` as its weight. A net's driver is its first ``OUTPUT`` component pin, or its
-  ``INPUT`` I/O pin. ``SPECIALNETS`` (power, ground) are skipped and counted in the notes.
+  with ``+ WEIGHT`` as its weight. Pin directions are those of the LEF, and an I/O pin's is the
+  one its net sees (as in Bookshelf): a chip ``INPUT`` drives its net (``OUTPUT``), a chip
+  ``OUTPUT`` is a sink. A net's driver is its first driving pin. ``SPECIALNETS`` (power,
+  ground) are skipped and counted in the notes.
 
 DEF coordinates are integers in database units (``UNITS DISTANCE MICRONS``); they are divided by
 that factor, so every length of the design is in microns. A component's DEF location is the
@@ -422,7 +424,8 @@ class _DefReader:
                 continue
             option = tokens[i + 1]
             if option == "DIRECTION" and i + 2 < len(tokens):
-                direction = {"INPUT": PinDirection.INPUT, "OUTPUT": PinDirection.OUTPUT}.get(
+                # As its net sees it (the Bookshelf convention): a chip input drives its net.
+                direction = {"INPUT": PinDirection.OUTPUT, "OUTPUT": PinDirection.INPUT}.get(
                     tokens[i + 2], PinDirection.BIDIRECTIONAL
                 )
             elif option == "LAYER" and rect is None:
@@ -459,7 +462,7 @@ class _DefReader:
         index = self.pin_key.get(key)
         master = self.masters[node]
         if master is None:  # an I/O pin: ( PIN name )
-            drives = self.port_direction[pin] == PinDirection.INPUT
+            drives = self.port_direction[pin] == PinDirection.OUTPUT
             if index is None:
                 index = self.new_pin(node, pin, (0.0, 0.0), self.port_direction[pin], key)
             return index, drives

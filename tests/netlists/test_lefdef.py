@@ -243,7 +243,8 @@ def test_def__status_units_ports_rows_and_drivers(tmp_path):
     assert (row.height, row.num_sites, row.site_width, row.site_spacing) == (2.0, 40, 0.5, 0.5)
     net = netlist.net(0)
     assert net.name == "clk" and net.weight == 2.0
-    assert net.pins[net.driver].node == "clk"  # the INPUT I/O pin drives
+    assert net.pins[net.driver].node == "clk"  # the chip INPUT pin drives its net
+    assert net.pins[net.driver].direction == PinDirection.OUTPUT
     net = netlist.net(1)
     assert net.pins[net.driver].node == "r0" and net.pins[net.driver].name == "Q"
     assert net.pins[net.driver].direction == PinDirection.OUTPUT

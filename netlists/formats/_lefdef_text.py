@@ -1,5 +1,12 @@
 """The text layer shared by the LEF and DEF readers: comments, tokens, statements, line numbers.
 
+Why a focused parser and not a library: in December 2026 PyPI offers one LEF/DEF package,
+``lefdef`` 0.6.0 (MIT, "Development Status :: 3 - Alpha", one author, last release October
+2023). It wraps a prebuilt shared library through ctypes, reads only (no writer), takes no
+gzipped files and reports no line numbers. OpenROAD's OpenDB Python module is not on PyPI. The
+subset placement needs (sites, masters, pins; die, rows, components, I/O pins, nets) is small
+enough to read here with errors that name the file, line and field.
+
 LEF and DEF are free-form: tokens are separated by white space, a statement ends with ``;``, and
 ``#`` at the start of a token comments out the rest of the line. Strings are double-quoted and
 may hold spaces, ``;`` and ``#``. Block ends (``END UNITS``, ``END COMPONENTS``) carry no ``;``.

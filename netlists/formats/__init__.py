@@ -20,7 +20,7 @@ from netlists.formats.circuit_training import (
     read_plc_header,
     write_plc,
 )
-from netlists.formats.def_format import read_def, write_def
+from netlists.formats.def_format import read_def, read_def_placement, write_def
 from netlists.formats.json_format import read_json, write_json
 from netlists.formats.mcnc import read_mcnc_block
 from netlists.netlist import Netlist
@@ -114,10 +114,10 @@ def write_design(design: Design, path: str | Path) -> Path:
 
 
 def read_placement(path: str | Path, netlist: Netlist) -> Placement:
-    """Reads a placement file (``.plc``, Bookshelf ``.pl`` or JSON) onto ``netlist``.
+    """Reads a placement file (``.plc``, Bookshelf ``.pl``, JSON or DEF) onto ``netlist``.
 
     Raises:
-        UnsupportedFormatError: Not a ``.plc``, ``.pl`` or ``.json`` file.
+        UnsupportedFormatError: Not a ``.plc``, ``.pl``, ``.json`` or ``.def`` file.
         NetlistFormatError: The file is malformed or names nodes the netlist lacks.
     """
     from netlists.formats.bookshelf import read_pl
@@ -126,11 +126,13 @@ def read_placement(path: str | Path, netlist: Netlist) -> Placement:
     name = path.name.lower()
     if name.endswith((".plc", ".plc.gz")):
         return read_plc(path, netlist)[1]
+    if name.endswith((".def", ".def.gz")):
+        return read_def_placement(path, netlist)
     if name.endswith((".pl", ".pl.gz")):
         return read_pl(path, netlist)
     if name.endswith((".json", ".json.gz")):
         return _placement_by_name(path, read_json(path), netlist)
-    raise UnsupportedFormatError(f"{path}: not a placement file; known: .plc, .pl, .json")
+    raise UnsupportedFormatError(f"{path}: not a placement file; known: .plc, .pl, .json, .def")
 
 
 def _placement_by_name(path: Path, stored: Design, netlist: Netlist) -> Placement:

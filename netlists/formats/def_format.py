@@ -416,7 +416,24 @@ class _DefReader:
         if len(tokens) < 2:
             raise self.error("expected '- name + NET net ...'", offset, "PINS")
         name = tokens[1]
-        field = f"pin {name}"
+        direction, point = self.pin_geometry(tokens, offset)
+        index = self.add_node(name, offset, f"pin {name}")
+        self.port_index[name] = index
+        self.port_direction[name] = direction
+        self.node_kinds.append(int(NodeKind.PORT))
+        self.node_sizes.append((0.0, 0.0))
+        self.node_fixed.append(True)
+        self.masters.append(None)
+        self.positions.append(point or (0.0, 0.0))
+        self.orientations.append(0)  # a port is a point: its shape's rotation is applied already
+        self.placed.append(point is not None)
+
+    def pin_geometry(
+        self, tokens: list[str], offset: int
+    ) -> tuple[PinDirection, tuple[float, float] | None]:
+        """An I/O pin's direction (as its net sees it) and location: its placement point plus
+        the oriented centre of its first ``LAYER`` shape (``None`` when unplaced)."""
+        field = f"pin {tokens[1]}"
         direction = PinDirection.BIDIRECTIONAL
         rect: tuple[float, float] | None = None
         for i, token in enumerate(tokens):
@@ -437,24 +454,12 @@ class _DefReader:
                     raise self.error("expected '+ LAYER name ( x y ) ( x y )'", offset, field)
                 (x1, y1), (x2, y2) = corners
                 rect = ((x1 + x2) / 2, (y1 + y2) / 2)
-        index = self.add_node(name, offset, field)
-        self.port_index[name] = index
-        self.port_direction[name] = direction
-        self.node_kinds.append(int(NodeKind.PORT))
-        self.node_sizes.append((0.0, 0.0))
-        self.node_fixed.append(True)
-        self.masters.append(None)
         placed = self.placement(tokens[2:], offset, field)
         if placed is None:
-            self.positions.append((0.0, 0.0))
-            self.orientations.append(0)
-            self.placed.append(False)
-            return
+            return direction, None
         _status, (x, y), orientation = placed
         dx, dy = orientation.transform(*rect) if rect is not None else (0.0, 0.0)
-        self.positions.append((x + dx, y + dy))
-        self.orientations.append(0)  # a port is a point: its shape's rotation is applied here
-        self.placed.append(True)
+        return direction, (x + dx, y + dy)
 
     def pin_of(self, node: int, pin: str, offset: int, field: str) -> tuple[int, bool]:
         """The pin index of ``pin`` on node ``node`` (made on first use) and whether it drives."""
@@ -585,6 +590,72 @@ class _DefReader:
 
 def _is_count(token: str) -> bool:
     return token.isascii() and token.isdigit()  # isdigit() alone accepts '²'
+
+
+def read_def_placement(path: str | Path, netlist: Netlist) -> Placement:
+    """Reads the placement a DEF gives the nodes of ``netlist`` (matched by name; no LEF needed:
+    the netlist's sizes turn DEF locations into centres).
+
+    Use it to take back a placement a flow wrote (an OpenROAD DEF after global placement, say)
+    onto the design it was made from.
+
+    Raises:
+        NetlistFormatError: The DEF is malformed, names a component or pin the netlist lacks, or
+            lacks one of its nodes.
+    """
+    path = Path(path)
+    text = read_text(path)
+    index = {name: i for i, name in enumerate(netlist.node_names)}
+    positions = np.zeros((netlist.num_nodes, 2))
+    orientations = np.zeros(netlist.num_nodes, dtype=np.int8)
+    placed = np.zeros(netlist.num_nodes, dtype=bool)
+    seen = np.zeros(netlist.num_nodes, dtype=bool)
+    reader = _DefReader(path, text, LefLibrary({}, {}))
+    unknown: list[str] = []
+    for start, _end, tokens, section in _sections(text, path):
+        if section is None and tokens[:1] == ["UNITS"]:
+            reader.units(tokens, start)
+        if section not in ("COMPONENTS", "PINS") or len(tokens) < 2 or tokens[0] != "-":
+            continue
+        node = index.get(tokens[1])
+        if node is None:
+            unknown.append(tokens[1])
+            continue
+        if seen[node]:
+            raise reader.error(f"{tokens[1]!r} is listed twice", start, f"{section} {tokens[1]}")
+        seen[node] = True
+        if section == "PINS":
+            point = reader.pin_geometry(tokens, start)[1]
+            if point is not None:
+                positions[node], placed[node] = point, True
+            continue
+        found = reader.placement(tokens[2:], start, f"component {tokens[1]}")
+        if found is None:
+            continue
+        _status, (x, y), orientation = found
+        width, height = netlist.node_sizes[node]
+        if orientation.swaps_sides:
+            width, height = height, width
+        positions[node] = (x + width / 2, y + height / 2)
+        orientations[node] = int(orientation)
+        placed[node] = True
+    if unknown:
+        raise NetlistFormatError(
+            path,
+            f"names {len(unknown)} component(s) or pin(s) the netlist {netlist.name!r} lacks "
+            f"({', '.join(unknown[:5])}{', ...' if len(unknown) > 5 else ''}); "
+            "is it a placement of another design?",
+            field="COMPONENTS",
+        )
+    if not seen.all():
+        missing = [netlist.node_names[i] for i in np.flatnonzero(~seen)[:5]]
+        raise NetlistFormatError(
+            path,
+            f"lacks {int((~seen).sum())} node(s) of the netlist {netlist.name!r} "
+            f"({', '.join(missing)}{', ...' if (~seen).sum() > 5 else ''})",
+            field="COMPONENTS",
+        )
+    return Placement(positions, orientations, placed)
 
 
 # -- writing ---------------------------------------------------------------------------------------

@@ -388,3 +388,22 @@ def test_bad_lef__raises_with_file_line_and_reason(tmp_path, old, new, message, 
         read_lef(path)
     assert caught.value.path == str(path)
     assert caught.value.line == line
+
+
+def test_read_placement__a_def_places_the_netlist_by_name_without_lefs(tmp_path):
+    design, _ = _read(GCD)
+    netlist = design.netlist
+    mem = netlist.index_of("mem0")
+    moved = design.placement.with_positions(
+        [mem], [[40.0, 40.0]], orientations=[int(Orientation.E)]
+    )
+    path = write_def(design, tmp_path / "moved.def", placement=moved)  # no LEF beside it
+    again = netlists.read_placement(path, netlist)
+    np.testing.assert_allclose(again.positions, moved.positions, rtol=0, atol=1e-9)
+    assert (again.orientations == moved.orientations).all()
+    assert (again.placed == moved.placed).all()
+
+
+def test_read_placement__a_def_of_another_design_is_refused():
+    with pytest.raises(NetlistFormatError, match="another design"):
+        netlists.read_placement(GCD, netlists.load("n10").netlist)

@@ -13,7 +13,16 @@ import time
 from netlists import BUNDLED, design_stats
 from netlists.formats import read_design
 
-DEFAULT = ["ibm01", "ibm14", "ariane133_ng45", "nvdla_ng45", "nvdla_flat_ng45", "n300"]
+DEFAULT = [
+    "ibm01",
+    "ibm14",
+    "ariane133_ng45",
+    "nvdla_ng45",
+    "nvdla_flat_ng45",
+    "ariane_lefdef",
+    "gcd_mem1",
+    "n300",
+]
 
 
 def main() -> None:

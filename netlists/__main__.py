@@ -7,14 +7,17 @@
 * ``convert IN OUT [--lef A.lef ...]`` -- read a design in one format and write it in another
   (the output format follows OUT's name; ``.def`` copies the input DEF with the placement).
 * ``group FLAT.pb.txt[.gz] --out DIR [--groups groups.final[.gz]] [--plc initial.plc]`` --
-  cluster a flat Circuit Training netlist's standard cells into soft macros with a given grouping
-  (:mod:`netlists.grouping`); writes ``DIR/netlist.pb.txt.gz`` and ``DIR/initial.plc``.
+  cluster a flat design's standard cells into soft macros, with a given grouping or one computed
+  by :mod:`netlists.partition` (``--seed``); FLAT may also be any flat design (Bookshelf, DEF with
+  ``--lef``, a name; ``--scale`` microns per unit). Writes ``DIR/netlist.pb.txt.gz`` and
+  ``DIR/initial.plc`` (:mod:`netlists.group_flow`).
 * ``demo [--design NAME] [--out DIR]`` -- load a design, print its statistics, draw its placement.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import time
@@ -126,28 +129,42 @@ def _cmd_convert(args: argparse.Namespace) -> int:
 
 
 def _cmd_group(args: argparse.Namespace) -> int:
-    from netlists.grouping import group_design
+    from netlists.group_flow import group_flat_design
 
-    flat = Path(args.flat)
-    plc = args.plc
-    if args.flat in BUNDLED:  # a bundled flat netlist takes its canvas and grid from its .plc
-        entry = BUNDLED[args.flat]
-        if entry.suite != "tilos_ng45_flat":
-            flat = [d.name for d in bundled_designs() if d.suite == "tilos_ng45_flat"]
-            raise UnknownDesignError(
-                f"{args.flat!r} is not a flat Circuit Training netlist; the bundled ones are "
-                f"{', '.join(flat)}"
-            )
-        flat, plc = entry.path, plc or entry.canvas_from
-    elif not flat.is_file():
-        raise UnknownDesignError(f"{args.flat}: no such file (nor a bundled flat design)")
+    for option, value in (("--scale", args.scale), ("--cell-utilization", args.cell_utilization)):
+        if not (value > 0 and math.isfinite(value)) or (option != "--scale" and value > 1):
+            limit = "" if option == "--scale" else " at most 1"
+            print(f"error: {option} must be a positive number{limit}, got {value}", file=sys.stderr)
+            return 2
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         print(f"error: --out {args.out!r} is a file; give a folder", file=sys.stderr)
         return 2
+    plc = args.plc
+    path = Path(args.flat)
+    if args.flat in BUNDLED and BUNDLED[args.flat].suite == "tilos_ng45_flat":
+        entry = BUNDLED[args.flat]  # takes its canvas and grid from its .plc
+        source: Path | Design = entry.path
+        plc = plc or entry.canvas_from
+    elif args.flat not in BUNDLED and path.name.lower().endswith((".pb.txt", ".pb.txt.gz")):
+        if not path.is_file():
+            raise UnknownDesignError(f"{args.flat}: no such file")
+        source = path
+    else:  # any other flat design: Bookshelf, DEF, JSON...
+        source = _load(args.flat, args.lef)[0]
     try:
-        netlist, placement = group_design(flat, out, groups_path=args.groups, plc_path=plc)
-    except FileNotFoundError as error:
+        netlist, placement = group_flat_design(
+            source,
+            out,
+            groups_path=args.groups,
+            plc_path=plc,
+            seed=args.seed,
+            scale=args.scale,
+            area_bloating_ratio=1 / args.cell_utilization,
+        )
+    except NetlistError:
+        raise
+    except (FileNotFoundError, ValueError) as error:  # no .plc found; soft macros, no macros
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(f"wrote {netlist}\nwrote {placement}")
@@ -196,11 +213,30 @@ def main(argv: list[str] | None = None) -> int:
     convert.add_argument("output", help="file to write; its name picks the format")
     convert.add_argument("--lef", nargs="+", action="extend", help="LEF files of a DEF's masters")
     convert.set_defaults(run=_cmd_convert)
-    group = commands.add_parser("group", help="cluster a flat netlist into soft macros")
-    group.add_argument("flat", help="flat Circuit Training netlist (.pb.txt[.gz]) or bundled name")
+    group = commands.add_parser("group", help="cluster a flat design into soft macros")
+    group.add_argument(
+        "flat", help="flat Circuit Training netlist (.pb.txt[.gz]), other flat design, or name"
+    )
     group.add_argument("--out", required=True, help="folder for netlist.pb.txt.gz, initial.plc")
-    group.add_argument("--groups", help="groups.final[.gz] (default: the one beside FLAT)")
-    group.add_argument("--plc", help=".plc giving canvas and grid (default: initial.plc beside)")
+    group.add_argument("--groups", help="groups.final[.gz] to apply (default: compute a grouping)")
+    group.add_argument(
+        "--plc", help=".plc giving canvas, grid and routing (default: initial.plc beside FLAT)"
+    )
+    group.add_argument("--seed", type=int, default=0, help="the partitioner's seed")
+    group.add_argument(
+        "--scale",
+        type=float,
+        default=1.0,
+        help="microns per design unit of a non-CT design (0.01 for ICCAD04 as TILOS ran it)",
+    )
+    group.add_argument(
+        "--cell-utilization",
+        type=float,
+        default=0.5,
+        help="cell area / soft-macro area (Circuit Training's cell_area_utilization; TILOS used "
+        "1 for ICCAD04)",
+    )
+    group.add_argument("--lef", nargs="+", action="extend", help="LEF files of a DEF's masters")
     group.set_defaults(run=_cmd_group)
     demo = commands.add_parser("demo", help="load designs, print statistics, draw placements")
     demo.add_argument("--design", nargs="+", default=["ariane133_ng45", "ibm01"])

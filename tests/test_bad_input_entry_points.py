@@ -281,8 +281,11 @@ def command_lines(draw, folder: Path):
                 ),
                 "group": st.builds(
                     lambda d, g: ["group", d, "--out", out, *g],
-                    st.sampled_from(DESIGNS + ["ariane133_flat_ng45"]),
-                    st.sampled_from([[], ["--groups", "x.txt"], ["--plc", "EMPTYPLC"]]),
+                    st.sampled_from(DESIGNS + ["ariane133_flat_ng45", "gcd_mem1"]),
+                    st.sampled_from(
+                        [[], ["--groups", "x.txt"], ["--plc", "EMPTYPLC"], ["--scale", "-1"]]
+                        + [["--cell-utilization", "0"], ["--seed", "x"], ["--lef", "x.txt"]]
+                    ),
                 ),
                 "demo": st.builds(lambda d: ["demo", "--design", d, "--out", out], design),
             },

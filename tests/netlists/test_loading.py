@@ -172,9 +172,10 @@ def test_cli_convert__refuses_def_output_without_a_def_input(tmp_path):
     assert not (tmp_path / "x.def").exists() and not (tmp_path / "x.xyz").exists()
 
 
-def test_cli_group__refuses_a_design_that_is_not_flat(tmp_path):
-    result = _run("group", "ibm01", "--out", str(tmp_path / "g"))
-    assert result.returncode == 2 and "ariane133_flat_ng45" in result.stderr
+def test_cli_group__refuses_a_design_that_is_already_clustered(tmp_path):
+    result = _run("group", "ariane133_ng45", "--out", str(tmp_path / "g"))
+    assert result.returncode == 2 and "cannot be grouped again" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
     assert not (tmp_path / "g").exists()
 
 
@@ -186,3 +187,22 @@ def test_cli_group__bundled_flat_netlist_rebuilds_the_clustered_one(tmp_path):
     shipped = Path(netlists.__file__).parent / "data" / "ct_modern" / "ariane133_ng45"
     assert built == gzip.decompress((shipped / "netlist.pb.txt.gz").read_bytes())
     assert (tmp_path / "initial.plc").read_bytes() == (shipped / "initial.plc").read_bytes()
+
+
+def test_cli_group__computes_a_grouping_of_a_def_design_that_scores(tmp_path):
+    result = _run("group", "gcd_mem1", "--out", str(tmp_path), "--seed", "3")
+    assert result.returncode == 0, result.stderr
+    design = netlists.load(tmp_path / "netlist.pb.txt.gz")  # reads initial.plc beside it
+    stats = netlists.design_stats(design)
+    assert (stats.hard_macros, stats.ports, stats.std_cells) == (1, 61, 0)
+    assert stats.soft_macros > 0 and design.plc is not None
+    assert design.placement.placed.all()
+
+
+@pytest.mark.parametrize(
+    ("option", "value"), [("--scale", "0"), ("--scale", "nan"), ("--cell-utilization", "1.5")]
+)
+def test_cli_group__refuses_bad_numbers_before_writing(tmp_path, option, value):
+    result = _run("group", "gcd_mem1", "--out", str(tmp_path / "g"), option, value)
+    assert result.returncode == 2 and option in result.stderr
+    assert not (tmp_path / "g").exists()

@@ -38,7 +38,7 @@ from netlists.grouping import (
     write_grouped_netlist,
 )
 from netlists.partition import PartitionSettings, compute_groups
-from netlists.types import PlcSettings
+from netlists.types import NodeKind, PlcSettings
 
 _log = logging.getLogger(__name__)
 
@@ -124,8 +124,9 @@ def group_flat_design(
         seed: The partitioner's seed.
         scale: Microns per design unit of a :class:`~netlists.Design` (0.01 for ICCAD04 as
             TILOS ran it); ignored for a netlist file.
-        grid: ``(cols, rows)``; by default the ``.plc``'s, else chosen from the hard macros
-            (:func:`~netlists.grid_choice.choose_grid`).
+        grid: ``(cols, rows)``; by default the ``.plc``'s, else chosen from the movable hard
+            macros (:func:`~netlists.grid_choice.choose_grid`; every macro of a netlist file,
+            which marks none fixed).
         search: The grid candidates when the grid is chosen.
         area_bloating_ratio: Soft-macro area / cell area (CT's default 2, i.e. 50% cell
             utilisation; TILOS used 1 for ICCAD04).
@@ -177,13 +178,20 @@ def _flat_and_layout(
     """The flat netlist, its canvas and grid, and the ``.plc`` header (if any)."""
     if isinstance(source, Design):
         flat = flat_netlist_from_design(source, scale=scale)
-        canvas = (source.netlist.canvas.width * scale, source.netlist.canvas.height * scale)
+        netlist = source.netlist
+        canvas = (netlist.canvas.width * scale, netlist.canvas.height * scale)
+        movable = (netlist.node_kinds == NodeKind.HARD_MACRO) & ~netlist.node_fixed
+        sizes = netlist.node_sizes[movable] * scale
     else:
         source = Path(source)
         flat = read_flat_netlist(source)
         if plc_path is None:
             plc_path = _beside(source)
         canvas = None
+        sizes = np.array(
+            [s for s, kind in zip(flat.sizes, flat.types, strict=True) if kind == "MACRO"],
+            dtype=float,
+        ).reshape(-1, 2)
     header = None
     if plc_path is not None:
         from_plc = GroupingSettings.from_plc(plc_path)
@@ -193,10 +201,6 @@ def _flat_and_layout(
             grid = (from_plc.grid_cols, from_plc.grid_rows)
     assert canvas is not None
     if grid is None:
-        sizes = np.array(
-            [s for s, kind in zip(flat.sizes, flat.types, strict=True) if kind == "MACRO"],
-            dtype=float,
-        ).reshape(-1, 2)
         grid = choose_grid(sizes, canvas[0], canvas[1], search)
     return flat, GroupingSettings(canvas[0], canvas[1], grid[0], grid[1]), header
 

@@ -17,22 +17,22 @@ steps, with Mt-KaHyPar in place of hMETIS:
 3. **Partition.** Every node is a vertex of weight 1 (hard macros too, with no hyperedges, as in
    CT's hMETIS input) and every remaining net a hyperedge ``{driver} + sinks`` of weight 1. The
    hypergraph is cut into ``F + num_groups`` blocks, ``F`` being the number of fixed groups, with
-   the fixed groups' nodes fixed to blocks ``0..F-1``, minimising the connectivity metric
-   (km1, which for recursive bisection is the summed cut hMETIS minimises). A free node in block
-   ``b`` gets group ``F + b``, as CT numbers hMETIS's output, so free cells that land in a fixed
-   group's block form their own group.
+   the fixed groups' nodes fixed to blocks ``0..F-1``, minimising the connectivity metric km1
+   (blocks a net touches, minus one; hMETIS's bisections minimise the cut, which km1 equals for
+   two blocks). A free node in block ``b`` gets group ``F + b``, as CT numbers hMETIS's output,
+   so free cells that land in a fixed group's block form their own group.
 4. **Clean-up** (:mod:`netlists.regroup`): groups spanning more than ``sqrt(canvas area) / 4``
    in x or y are broken up; groups of at most ``nodes // groups // 4`` nodes (counted after the
    partition) merge into a connected group whose centroid is within half that span.
 
-Why Mt-KaHyPar. CT calls hMETIS, a closed binary whose licence forbids redistribution. KaHyPar
-gives the best cuts among open partitioners but is GPLv3, which a BSD-licensed toolkit cannot
-link. Mt-KaHyPar (Karlsruhe, the KaHyPar authors' multi-threaded successor) is MIT-licensed,
-actively maintained, ships manylinux wheels (``pip install mtkahypar``), supports fixed vertices
-(step 3 needs them), and its quality presets reach KaHyPar-level cuts. Its ``DETERMINISTIC``
-preset makes the result a function of the seed (with the thread count fixed, see
-:attr:`PartitionSettings.num_threads`), which reproducible benchmarks need; CT's hMETIS run is
-seeded only through its fixed internal random generator.
+Why Mt-KaHyPar. CT calls hMETIS, a closed-source binary for non-commercial use that a package
+cannot ship. KaHyPar cuts as well as any open partitioner but is GPLv3, which a BSD-licensed
+toolkit cannot link. Mt-KaHyPar (from the KaHyPar group at KIT) is MIT-licensed, actively
+maintained, installs as a manylinux wheel (``pip install mtkahypar``; its Python API has been
+stable since 1.5), supports fixed vertices (step 3 needs them), and its authors report cuts on
+par with KaHyPar for its quality presets. Its ``DETERMINISTIC`` preset makes the result a
+function of the seed (keep :attr:`PartitionSettings.num_threads` fixed too), which reproducible
+benchmarks need.
 
 hMETIS's imbalance and Mt-KaHyPar's. CT runs ``hmetis`` (recursive bisection) with UBfactor
 ``b = 5``: every bisection may put between ``(50 - b)%`` and ``(50 + b)%`` of the weight on a side,
@@ -43,8 +43,27 @@ every block by ``(1 + epsilon) * ceil(W / k)``, so the matching bound is
     ``epsilon = (1 + b / 50) ** ceil(log2 k) - 1``
 
 (:func:`epsilon_for_ub_factor`): 1.594 for ``b = 5`` and ``k`` from 513 to 1024, i.e. a block may
-hold 2.6 times the average. Mt-KaHyPar, a direct k-way partitioner, may use all of that slack;
-hMETIS reaches it only when every level leans the same way.
+hold 2.6 times the average.
+
+Two ways to partition (:attr:`PartitionSettings.method`). ``"kway"`` (the default) asks
+Mt-KaHyPar for one direct k-way partition under that epsilon. It uses the slack hMETIS only
+reaches when every level leans the same way: it cuts far fewer nets but leaves many blocks
+empty, so fewer soft macros come out. ``"recursive_bisection"`` (:func:`bisect_recursively`)
+repeats hMETIS's scheme, each bisection bounded by the UBfactor itself; no block stays empty and
+the group counts come close to TILOS's. Measured with :func:`compute_groups` (seed 0, one
+thread; soft macros are the groups holding standard cells after break-up and merge; the IBM
+designs at TILOS's scale 0.01 on TILOS's grids):
+
+=========  ======  =================  =================  ===========
+design     blocks  kway: km1 / soft   bisection: km1 /   TILOS soft
+                                      soft               (hMETIS)
+=========  ======  =================  =================  ===========
+ibm01      870     8,778 / 609        15,184 / 962       894
+ibm02      859     18,147 / 568       29,680 / 1,050     1,075
+ibm03      886     14,576 / 714       24,457 / 1,110     1,148
+ibm04      891     15,803 / 682       26,847 / 1,081     1,085
+ariane133  647     31,652 / 561       61,357 / 832       782
+=========  ======  =================  =================  ===========
 
 hMETIS options without a counterpart: ``Nruns 10`` (best of 10 runs) is
 :attr:`PartitionSettings.num_runs` (best km1 over seeds ``seed .. seed + num_runs - 1``);
@@ -69,14 +88,17 @@ __all__ = [
     "FlatArrays",
     "Partition",
     "PartitionSettings",
+    "bisect_recursively",
     "compute_groups",
     "epsilon_for_ub_factor",
     "fixed_groups",
     "hyperedges",
+    "km1_of",
     "partition_hypergraph",
 ]
 
 _PRESETS = ("deterministic", "default", "quality")
+_METHODS = ("kway", "recursive_bisection")
 
 
 @dataclass(frozen=True)
@@ -88,7 +110,8 @@ class PartitionSettings:
         ub_factor: hMETIS UBfactor (percent per bisection); becomes Mt-KaHyPar's epsilon through
             :func:`epsilon_for_ub_factor`.
         num_runs: Partitions computed (seeds ``seed`` upwards); the lowest km1 wins (hMETIS's
-            ``Nruns``; 1 by default, as a run of the quality-tuned preset already refines long).
+            ``Nruns``, 10 in CT's run; 1 here by default, as each run of ariane133 takes about
+            40 s on one thread).
         fixed_logic_levels: Logic levels by which fixed groups take in standard cells (CT's
             ``fixed_logic_levels``).
         breakup: Break up spread-out groups and merge small ones afterwards (CT's ``breakup``).
@@ -98,6 +121,9 @@ class PartitionSettings:
             (CT: 1/4; the mean is taken after the partition, over all nodes).
         merge_distance_fraction: Merged groups' centroids lie within this fraction of the
             break-up span (Manhattan; CT: 1/2).
+        method: ``"kway"`` (one direct k-way partition, epsilon from
+            :func:`epsilon_for_ub_factor`) or ``"recursive_bisection"`` (hMETIS's scheme, each
+            bisection bounded by the UBfactor itself; :func:`bisect_recursively`).
         preset: Mt-KaHyPar preset: ``"deterministic"`` (reproducible), ``"default"`` or
             ``"quality"`` (faster or better, not reproducible across runs).
         num_threads: Mt-KaHyPar threads. The deterministic preset's result depends on the seed
@@ -112,6 +138,7 @@ class PartitionSettings:
     breakup_fraction: float = 0.25
     merge_fraction: float = 0.25
     merge_distance_fraction: float = 0.5
+    method: str = "kway"
     preset: str = "deterministic"
     num_threads: int = 1
 
@@ -132,6 +159,8 @@ class PartitionSettings:
         for name in ("breakup_fraction", "merge_fraction", "merge_distance_fraction"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        if self.method not in _METHODS:
+            raise ValueError(f"method must be one of {', '.join(_METHODS)}, got {self.method!r}")
         if self.preset not in _PRESETS:
             raise ValueError(f"preset must be one of {', '.join(_PRESETS)}, got {self.preset!r}")
 
@@ -378,21 +407,10 @@ def partition_hypergraph(
     fixed = np.asarray(fixed, dtype=np.int64)
     if fixed.shape != (num_nodes,) or fixed.max(initial=-1) >= num_blocks:
         raise ValueError(f"fixed must hold one block < {num_blocks} (or -1) per node")
-    try:
-        import mtkahypar
-    except ImportError as error:  # pragma: no cover - a declared dependency
-        raise ImportError(
-            "computing a grouping needs Mt-KaHyPar: pip install 'mtkahypar>=1.5'"
-        ) from error
-    kinds = {
-        "deterministic": mtkahypar.PresetType.DETERMINISTIC,
-        "default": mtkahypar.PresetType.DEFAULT,
-        "quality": mtkahypar.PresetType.QUALITY,
-    }
-    if preset not in kinds:
-        raise ValueError(f"preset must be one of {', '.join(kinds)}, got {preset!r}")
+    mtkahypar = _mtkahypar()
+    kind = _preset_type(mtkahypar, preset)
     initializer = mtkahypar.initialize(num_threads, False)
-    context = initializer.context_from_preset(kinds[preset])
+    context = initializer.context_from_preset(kind)
     context.set_partitioning_parameters(num_blocks, epsilon, mtkahypar.Objective.KM1)
     context.logging = False
     best: tuple[int, np.ndarray] | None = None
@@ -412,6 +430,193 @@ def partition_hypergraph(
         raise ValueError(f"Mt-KaHyPar refused the hypergraph: {error}") from None
     assert best is not None
     return Partition(best[1], num_blocks, epsilon, max_weight, best[0])
+
+
+def _mtkahypar():
+    try:
+        import mtkahypar
+    except ImportError as error:  # pragma: no cover - a declared dependency
+        raise ImportError(
+            "computing a grouping needs Mt-KaHyPar: pip install 'mtkahypar>=1.5'"
+        ) from error
+    return mtkahypar
+
+
+def _preset_type(mtkahypar, preset: str):
+    kinds = {
+        "deterministic": mtkahypar.PresetType.DETERMINISTIC,
+        "default": mtkahypar.PresetType.DEFAULT,
+        "quality": mtkahypar.PresetType.QUALITY,
+    }
+    if preset not in kinds:
+        raise ValueError(f"preset must be one of {', '.join(kinds)}, got {preset!r}")
+    return kinds[preset]
+
+
+def km1_of(edges: list[list[int]], blocks: np.ndarray) -> int:
+    """Connectivity metric of a partition: over hyperedges, distinct blocks touched minus one."""
+    if not edges:
+        return 0
+    sizes = np.fromiter((len(e) for e in edges), dtype=np.int64, count=len(edges))
+    pins = np.fromiter((v for e in edges for v in e), dtype=np.int64, count=int(sizes.sum()))
+    edge = np.repeat(np.arange(len(edges)), sizes)
+    pairs = np.unique(edge * (int(blocks.max()) + 1) + blocks[pins])
+    return int(len(pairs) - len(edges))
+
+
+def bisect_recursively(
+    num_nodes: int,
+    edges: list[list[int]],
+    fixed: np.ndarray,
+    num_blocks: int,
+    ub_factor: float,
+    seed: int,
+    *,
+    preset: str = "deterministic",
+    num_threads: int = 1,
+) -> Partition:
+    """Partitions a unit-weight hypergraph by recursive bisection, as hMETIS's ``hmetis`` does,
+    with Mt-KaHyPar cutting each piece in two.
+
+    A piece meant for ``k`` blocks splits into sides for ``k // 2`` and ``k - k // 2`` blocks; a
+    side may hold at most ``(1 + ub_factor / 50)`` times its share of the piece's nodes (hMETIS's
+    ``(50 + b)%`` for an even split). A fixed node goes to the side that holds its block. Nets cut
+    by a bisection are dropped from both sides (their cut is already paid), the others follow
+    their pins. Every bisection uses ``seed``.
+
+    Args:
+        num_nodes: Vertices.
+        edges: Hyperedges (vertex lists, no repeats inside one).
+        fixed: ``(num_nodes,)`` block of each fixed vertex, -1 for free ones.
+        num_blocks: k (at least 2).
+        ub_factor: hMETIS UBfactor (percent).
+        seed: Mt-KaHyPar's seed.
+        preset: ``"deterministic"``, ``"default"`` or ``"quality"``.
+        num_threads: Mt-KaHyPar threads.
+
+    Returns:
+        The partition; ``epsilon`` and ``max_block_weight`` are the k-way bound the bisections
+        keep (:func:`epsilon_for_ub_factor`), not counting the rounding of each split.
+
+    Raises:
+        ValueError: Bad arguments, or Mt-KaHyPar refused a piece.
+    """
+    if num_blocks < 2:
+        raise ValueError(f"num_blocks must be at least 2, got {num_blocks}")
+    fixed = np.asarray(fixed, dtype=np.int64)
+    if fixed.shape != (num_nodes,) or fixed.max(initial=-1) >= num_blocks:
+        raise ValueError(f"fixed must hold one block < {num_blocks} (or -1) per node")
+    mtkahypar = _mtkahypar()
+    kind = _preset_type(mtkahypar, preset)
+    initializer = mtkahypar.initialize(num_threads, False)
+    slack = 1.0 + ub_factor / 50.0
+    blocks = np.full(num_nodes, -1, dtype=np.int64)
+    sizes = np.fromiter((len(e) for e in edges), dtype=np.int64, count=len(edges))
+    pins = np.fromiter((v for e in edges for v in e), dtype=np.int64, count=int(sizes.sum()))
+    pieces = [(np.arange(num_nodes), sizes, pins, 0, num_blocks)]
+    while pieces:
+        nodes, sizes, pins, low, high = pieces.pop()
+        k = high - low
+        if k == 1 or len(nodes) == 0:
+            blocks[nodes] = low
+            continue
+        k_left = k // 2
+        sides = np.where(fixed[nodes] < 0, -1, (fixed[nodes] >= low + k_left).astype(np.int64))
+        n = len(nodes)
+        limits = [math.floor(slack * n * k_left / k), math.floor(slack * n * (k - k_left) / k)]
+        for side in (0, 1):
+            limits[side] = max(limits[side], int((sides == side).sum()))
+        limits[1] = max(limits[1], n - limits[0])
+        if len(sizes) and n >= 2:
+            starts = np.concatenate([[0], np.cumsum(sizes)]).tolist()
+            flat = pins.tolist()
+            lists = [flat[a:b] for a, b in zip(starts[:-1], starts[1:], strict=True)]
+            sides = _bisect(initializer, kind, mtkahypar, n, lists, sides, limits, seed)
+        else:
+            sides = _fill(sides, n * k_left // k)
+        edge_of_pin = np.repeat(np.arange(len(sizes)), sizes)
+        pin_sides = sides[pins]
+        first = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+        lowest = np.minimum.reduceat(pin_sides, first) if len(sizes) else pin_sides
+        highest = np.maximum.reduceat(pin_sides, first) if len(sizes) else pin_sides
+        local = np.empty(n, dtype=np.int64)
+        for side, (start, stop) in enumerate(((low, low + k_left), (low + k_left, high))):
+            members = np.flatnonzero(sides == side)
+            local[members] = np.arange(len(members))
+            kept = (lowest == side) & (highest == side)  # nets inside this side
+            pieces.append(
+                (nodes[members], sizes[kept], local[pins[kept[edge_of_pin]]], start, stop)
+            )
+    epsilon = epsilon_for_ub_factor(ub_factor, num_blocks)
+    bound = math.floor((1 + epsilon) * math.ceil(num_nodes / num_blocks))
+    return Partition(blocks, num_blocks, epsilon, bound, km1_of(edges, blocks))
+
+
+def _bisect(initializer, kind, mtkahypar, n, edges, sides, limits, seed) -> np.ndarray:
+    """One Mt-KaHyPar bisection of a piece with side limits and fixed sides."""
+    context = initializer.context_from_preset(kind)
+    context.set_partitioning_parameters(2, 0.03, mtkahypar.Objective.KM1)
+    context.set_individual_target_block_weights(limits)
+    context.logging = False
+    try:
+        graph = initializer.create_hypergraph(context, n, len(edges), edges)
+        if (sides >= 0).any():
+            graph.add_fixed_vertices(sides.tolist(), 2)
+        mtkahypar.set_seed(int(seed))
+        result = graph.partition(context)
+    except (mtkahypar.InvalidInputError, mtkahypar.InvalidParameterError) as error:
+        raise ValueError(f"Mt-KaHyPar refused a bisection: {error}") from None
+    return np.asarray(result.get_partition(), dtype=np.int64)
+
+
+def _fill(sides: np.ndarray, left_target: int) -> np.ndarray:
+    """Splits a piece without nets: free nodes fill the left side up to its target, in order."""
+    sides = sides.copy()
+    room = max(left_target - int((sides == 0).sum()), 0)
+    free = np.flatnonzero(sides < 0)
+    sides[free[:room]] = 0
+    sides[free[room:]] = 1
+    return sides
+
+
+def _partition(
+    n: int,
+    edges: list[list[int]],
+    fixed: np.ndarray,
+    num_blocks: int,
+    settings: PartitionSettings,
+    seed: int,
+) -> Partition:
+    """The partition ``settings.method`` asks for (best km1 of ``settings.num_runs`` seeds)."""
+    if settings.method == "kway":
+        epsilon = epsilon_for_ub_factor(settings.ub_factor, num_blocks)
+        return partition_hypergraph(
+            n,
+            edges,
+            fixed,
+            num_blocks,
+            epsilon,
+            seed,
+            preset=settings.preset,
+            num_threads=settings.num_threads,
+            num_runs=settings.num_runs,
+        )
+    best = None
+    for run in range(settings.num_runs):
+        part = bisect_recursively(
+            n,
+            edges,
+            fixed,
+            num_blocks,
+            settings.ub_factor,
+            seed + run,
+            preset=settings.preset,
+            num_threads=settings.num_threads,
+        )
+        if best is None or part.km1 < best.km1:
+            best = part
+    assert best is not None
+    return best
 
 
 def compute_groups(
@@ -441,24 +646,14 @@ def compute_groups(
     num_blocks = num_fixed + min(settings.num_groups, free)
     groups = fixed.copy()
     if free and num_blocks >= 2:
-        epsilon = epsilon_for_ub_factor(settings.ub_factor, num_blocks)
-        part = partition_hypergraph(
-            n,
-            hyperedges(arrays),
-            fixed,
-            num_blocks,
-            epsilon,
-            seed,
-            preset=settings.preset,
-            num_threads=settings.num_threads,
-            num_runs=settings.num_runs,
-        )
+        part = _partition(n, hyperedges(arrays), fixed, num_blocks, settings, seed)
         _log.info(
-            "%d nodes, %d fixed groups, %d blocks (epsilon %.3f): km1 %d",
+            "%d nodes, %d fixed groups, %d blocks (%s, epsilon %.3f): km1 %d",
             n,
             num_fixed,
             num_blocks,
-            epsilon,
+            settings.method,
+            part.epsilon,
             part.km1,
         )
         groups[fixed < 0] = part.blocks[fixed < 0] + num_fixed

@@ -2,14 +2,15 @@
 ``netlists.grid_choice``, ``netlists.flat_design``, ``netlists.group_flow``).
 
 * A small random flat design pins down the partition: the same seed gives the same groups, the
-  blocks respect Mt-KaHyPar's bound, every standard cell lands in exactly one soft macro, wide
-  nets are no hyperedges, fixed groups follow CT's macro-pin and port rules.
+  blocks respect the bound (k-way and recursive bisection), every standard cell lands in exactly
+  one soft macro, wide nets are no hyperedges, fixed groups follow CT's macro-pin and port rules.
 * Break-up and merge are checked on hand-made groups; the grid choice against a naive golden
   search (every cell tried, every overlap measured).
 * The whole flow runs on the hand-made design and on a DEF design; its output reads back and
   scores with the proxy cost.
-* Slow (``pytest -m slow``): the grid choice reproduces TILOS's grids of the four NG45 designs;
-  ibm01 goes through the whole flow (about 20 s) and is compared with TILOS's header.
+* Slow (``pytest -m slow``, about 70 s): the grid choice reproduces TILOS's grids of the four
+  NG45 designs; ibm01 goes through the whole flow (about 20 s) and is compared with TILOS's
+  header. The default run takes a few seconds.
 """
 
 from __future__ import annotations
@@ -33,10 +34,12 @@ from netlists.netlist import Net, Netlist, Node, Pin
 from netlists.partition import (
     FlatArrays,
     PartitionSettings,
+    bisect_recursively,
     compute_groups,
     epsilon_for_ub_factor,
     fixed_groups,
     hyperedges,
+    km1_of,
     partition_hypergraph,
 )
 from netlists.placement import Placement
@@ -128,6 +131,35 @@ def test_a_tight_bound_is_kept_too(flat):
     part = partition_hypergraph(flat.num_nodes, hyperedges(arrays), none_fixed, 8, 0.03, seed=1)
     assert np.bincount(part.blocks, minlength=8).max() <= part.max_block_weight
     assert part.max_block_weight == math.floor(1.03 * math.ceil(flat.num_nodes / 8))
+
+
+def test_recursive_bisection_fills_every_block_within_the_bound(flat):
+    arrays = FlatArrays.of(flat, LAYOUT.max_fanout)
+    fixed = fixed_groups(flat, arrays, LAYOUT)
+    k = int(fixed.max()) + 1 + 20
+    edges = hyperedges(arrays)
+    part = bisect_recursively(flat.num_nodes, edges, fixed, k, 5, seed=0)
+    np.testing.assert_array_equal(part.blocks[fixed >= 0], fixed[fixed >= 0])
+    weights = np.bincount(part.blocks, minlength=k)
+    free_blocks = np.setdiff1d(np.arange(k), fixed[fixed >= 0])
+    assert weights[free_blocks].min() > 0  # 45-55 splits leave no block empty
+    assert weights[free_blocks].max() <= part.max_block_weight
+    assert part.km1 == km1_of(edges, part.blocks)
+    again = bisect_recursively(flat.num_nodes, edges, fixed, k, 5, seed=0)
+    np.testing.assert_array_equal(part.blocks, again.blocks)
+
+
+def test_km1_counts_the_blocks_each_net_touches_beyond_the_first():
+    assert km1_of([[0, 1], [1, 2, 3], [3]], np.array([0, 0, 1, 2])) == 0 + 2 + 0
+
+
+def test_both_methods_group_every_cell_and_repeat_with_the_seed(flat):
+    bisecting = PartitionSettings(num_groups=20, method="recursive_bisection")
+    groups = compute_groups(flat, LAYOUT, bisecting, seed=5)
+    np.testing.assert_array_equal(groups, compute_groups(flat, LAYOUT, bisecting, seed=5))
+    assert groups.shape == (flat.num_nodes,) and groups.min() >= 0
+    with pytest.raises(ValueError, match="method"):
+        PartitionSettings(method="spectral")
 
 
 def test_every_std_cell_is_in_exactly_one_soft_macro(flat, tmp_path):

@@ -130,6 +130,7 @@ def _cmd_convert(args: argparse.Namespace) -> int:
 
 def _cmd_group(args: argparse.Namespace) -> int:
     from netlists.group_flow import group_flat_design
+    from netlists.partition import PartitionSettings
 
     for option, value in (("--scale", args.scale), ("--cell-utilization", args.cell_utilization)):
         if not (value > 0 and math.isfinite(value)) or (option != "--scale" and value > 1):
@@ -161,6 +162,7 @@ def _cmd_group(args: argparse.Namespace) -> int:
             seed=args.seed,
             scale=args.scale,
             area_bloating_ratio=1 / args.cell_utilization,
+            settings=PartitionSettings(method=args.method),
         )
     except NetlistError:
         raise
@@ -223,6 +225,12 @@ def main(argv: list[str] | None = None) -> int:
         "--plc", help=".plc giving canvas, grid and routing (default: initial.plc beside FLAT)"
     )
     group.add_argument("--seed", type=int, default=0, help="the partitioner's seed")
+    group.add_argument(
+        "--method",
+        choices=["recursive_bisection", "kway"],
+        default="recursive_bisection",
+        help="hMETIS-like recursive bisection (as Circuit Training's flow) or one k-way partition",
+    )
     group.add_argument(
         "--scale",
         type=float,

@@ -166,7 +166,7 @@ def _cmd_group(args: argparse.Namespace) -> int:
         )
     except NetlistError:
         raise
-    except (FileNotFoundError, ValueError) as error:  # no .plc found; soft macros, no macros
+    except ValueError as error:  # a clustered design; no hard macros to choose a grid from
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(f"wrote {netlist}\nwrote {placement}")

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from netlists.design import Design
+from netlists.errors import NetlistFormatError
 from netlists.flat_design import flat_netlist_from_design
 from netlists.formats.circuit_training import read_circuit_training, read_plc_header, write_plc
 from netlists.grid_choice import GridSearch, choose_grid
@@ -136,7 +137,8 @@ def group_flat_design(
 
     Raises:
         NetlistFormatError: A malformed netlist, groups file or ``.plc``.
-        FileNotFoundError: A netlist file without a ``.plc`` given or beside it.
+        NetlistFormatError: Also (field ``plc``) for a netlist file without a ``.plc`` given or
+            beside it.
         ValueError: The grid cannot be chosen (no hard macros) and none is given.
     """
     out_dir = Path(out_dir)
@@ -209,6 +211,6 @@ def _beside(flat_path: Path) -> Path:
     for candidate in (flat_path.parent / "initial.plc", flat_path.parent / "initial.plc.gz"):
         if candidate.is_file():
             return candidate
-    raise FileNotFoundError(
-        f"no initial.plc beside {flat_path}: pass a .plc for its canvas (--plc)"
+    raise NetlistFormatError(
+        flat_path, "no initial.plc beside it: pass a .plc for its canvas (--plc)", field="plc"
     )

@@ -657,7 +657,8 @@ def group_design(
     Raises:
         NetlistFormatError: A malformed netlist, groups file or ``.plc``, a ``.plc`` header
             without grid or canvas, or a groups file without one line per node.
-        FileNotFoundError: No groups file or ``.plc`` given, and none beside ``flat_path``.
+        NetlistFormatError: (field ``groups`` or ``plc``) no groups file or ``.plc`` given, and
+            none beside ``flat_path``.
     """
     flat_path, out_dir = Path(flat_path), Path(out_dir)
     groups_path = Path(groups_path) if groups_path else _beside(flat_path, "groups.final", "groups")
@@ -675,7 +676,7 @@ def _beside(flat_path: Path, name: str, option: str) -> Path:
     for candidate in (flat_path.parent / name, flat_path.parent / f"{name}.gz"):
         if candidate.is_file():
             return candidate
-    raise FileNotFoundError(f"no {name} beside {flat_path}: pass one (--{option})")
+    raise NetlistFormatError(flat_path, f"no {name} beside it: pass one (--{option})", field=option)
 
 
 # read_plc raises with these fields when a well-formed .plc numbers another netlist.

@@ -25,6 +25,7 @@ import pytest
 import netlists
 from netlists.bundled import DATA_DIR
 from netlists.design import Design
+from netlists.errors import NetlistFormatError
 from netlists.flat_design import flat_netlist_from_design
 from netlists.formats.circuit_training import read_circuit_training, read_plc_header
 from netlists.grid_choice import GridSearch, choose_grid, grid_choices, select_grid, waste_ratio
@@ -526,7 +527,7 @@ def test_a_flat_netlist_file_takes_canvas_and_grid_from_the_plc_beside_it(tmp_pa
     assert again.sinks == flat.sinks and again.types == flat.types
     expected = apply_grouping(again, compute_groups(again, LAYOUT_500, SMALL, 0), LAYOUT_500)
     assert netlist_path.read_bytes() == gzip.compress(expected.encode(), 9, mtime=0)
-    with pytest.raises(FileNotFoundError, match="--plc"):
+    with pytest.raises(NetlistFormatError, match="--plc"):
         (tmp_path / "initial.plc").unlink()
         group_flat_design(flat_path, tmp_path / "out2", settings=SMALL)
 

@@ -28,15 +28,16 @@ Soft macros are refused: a design that has them is already clustered.
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 import numpy as np
 
 from netlists.design import Design
-from netlists.grouping import FlatNetlist
+from netlists.grouping import FlatNetlist, node_lines
 from netlists.types import NodeKind, Orientation, PinDirection
 
-__all__ = ["flat_netlist_from_design"]
+__all__ = ["flat_netlist_from_design", "write_flat_netlist"]
 
 
 def _f32(value: float) -> float:
@@ -184,3 +185,44 @@ def _pin_xy(
     cx, cy = (placement.positions[macro] - origin) * scale
     dx, dy = Orientation(int(placement.orientations[macro])).transform(*offset)
     return _f32(_f32(cx) + dx), _f32(_f32(cy) + dy)
+
+
+def write_flat_netlist(flat: FlatNetlist, path: str | Path) -> Path:
+    """Writes a flat Circuit Training netlist (``.pb.txt``, or gzipped ``.pb.txt.gz``) in the
+    layout of TILOS's flat files: lower-case types (``port``, ``macro``, ``macro_pin``,
+    ``stdcell``), each driver's sinks as ``input`` entries, a ``weight`` where it is not 1.
+
+    :func:`~netlists.grouping.read_flat_netlist` reads it back to ``flat`` (port sides aside:
+    they are written only when known), and
+    :func:`~netlists.formats.circuit_training.read_circuit_training` reads it as a design: this
+    is how a LEF/DEF or Bookshelf design becomes a Circuit Training netlist.
+
+    Returns:
+        The path written.
+    """
+    lines: list[str] = []
+    for i, name in enumerate(flat.names):
+        kind = flat.types[i]
+        attrs: dict[str, float | str] = {"type": kind.lower()}
+        if flat.sizes[i] is not None:
+            attrs["width"], attrs["height"] = flat.sizes[i]
+        if flat.xy[i] is not None:
+            attrs["x"], attrs["y"] = flat.xy[i]
+        if flat.offsets[i] is not None:
+            attrs["x_offset"], attrs["y_offset"] = flat.offsets[i]
+        if flat.owners[i] >= 0:
+            attrs["macro_name"] = flat.names[flat.owners[i]]
+        if flat.orientations[i] is not None:
+            attrs["orientation"] = flat.orientations[i]
+        if flat.sides[i] is not None:
+            attrs["side"] = flat.sides[i].lower()
+        if flat.weights[i] != 1.0 and flat.sinks[i]:
+            attrs["weight"] = flat.weights[i]
+        lines.extend(node_lines(name, [flat.names[j] for j in flat.sinks[i]], attrs))
+    text = "\n".join(lines) + "\n"
+    path = Path(path)
+    data = text.encode("utf-8")
+    if path.name.lower().endswith(".gz"):
+        data = gzip.compress(data, compresslevel=9, mtime=0)
+    path.write_bytes(data)
+    return path

@@ -60,6 +60,7 @@ __all__ = [
     "apply_grouping",
     "format_float32",
     "group_design",
+    "node_lines",
     "read_flat_netlist",
     "read_groups",
     "write_grouped_netlist",
@@ -549,20 +550,23 @@ class _Writer:
         self._node(name, [self._sink_name(k) for k in keys], attrs)
 
     def _node(self, name: str, inputs: Sequence[str], attrs: dict[str, float | str]) -> None:
-        lines = self.lines
-        lines.append("node {")
-        lines.append(f'  name: "{_escape(name)}"')
-        lines.extend(f'  input: "{_escape(sink)}"' for sink in inputs)
-        for key in sorted(attrs):
-            value = attrs[key]
-            if isinstance(value, str):
-                text = f'placeholder: "{_escape(value)}"'
-            else:
-                text = f"f: {format_float32(value)}"
-            lines.extend(
-                ("  attr {", f'    key: "{key}"', "    value {", f"      {text}", "    }", "  }")
-            )
-        lines.append("}")
+        self.lines.extend(node_lines(name, inputs, attrs))
+
+
+def node_lines(name: str, inputs: Sequence[str], attrs: dict[str, float | str]) -> list[str]:
+    """One ``node { ... }`` record as Circuit Training writes it: name, inputs, then the
+    attributes sorted by key (strings as ``placeholder``, numbers as float32 ``f``)."""
+    lines = ["node {", f'  name: "{_escape(name)}"']
+    lines.extend(f'  input: "{_escape(sink)}"' for sink in inputs)
+    for key in sorted(attrs):
+        value = attrs[key]
+        if isinstance(value, str):
+            text = f'placeholder: "{_escape(value)}"'
+        else:
+            text = f"f: {format_float32(value)}"
+        lines += ["  attr {", f'    key: "{key}"', "    value {", f"      {text}", "    }", "  }"]
+    lines.append("}")
+    return lines
 
 
 def _centroid(

@@ -6,6 +6,7 @@ writer. Known types are listed in :data:`READERS` and :data:`WRITERS`.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -40,6 +41,30 @@ READERS: dict[str, Callable[[Path], Design]] = {
 }
 
 
+def _write_flat_pb(design: Design, path: Path) -> Path:
+    from netlists.flat_design import flat_netlist_from_design, write_flat_netlist
+
+    try:
+        flat = flat_netlist_from_design(design)
+    except ValueError as error:  # soft macros: a clustered design
+        raise UnsupportedFormatError(
+            f"{path}: the .pb.txt writer writes flat designs (hard macros, standard cells, "
+            f"ports); {error}"
+        ) from None
+    driven = sum(1 for sinks in flat.sinks if sinks)
+    nets = int((np.diff(design.netlist.net_starts) > 1).sum())
+    if driven < nets:
+        logging.getLogger(__name__).warning(
+            "%s: a Circuit Training node drives one net, so %d net(s) of nodes that drive "
+            "several were merged into their driver's first (%d nets written of %d)",
+            design.name,
+            nets - driven,
+            driven,
+            nets,
+        )
+    return write_flat_netlist(flat, path)
+
+
 def _write_pl(design: Design, path: Path) -> Path:
     return write_bookshelf_pl(design.netlist, design.placement, path)
 
@@ -55,6 +80,8 @@ WRITERS: dict[str, Callable[[Design, Path], Path]] = {
     ".plc": _write_plc,
     ".json": write_json,
     ".json.gz": write_json,
+    ".pb.txt": _write_flat_pb,  # a flat Circuit Training netlist
+    ".pb.txt.gz": _write_flat_pb,
     ".def": lambda design, path: write_def(design, path),  # a copy of the DEF read
     ".def.gz": lambda design, path: write_def(design, path),
 }

@@ -277,7 +277,9 @@ def command_lines(draw, folder: Path):
                 "convert": st.builds(
                     lambda d, s: ["convert", d, f"{out}/x{s}"],
                     st.sampled_from(DESIGNS + ["gcd_mem1"]),
-                    st.sampled_from([".json", ".def", ".def.gz", ".aux", ".xyz", ".plc", ""]),
+                    st.sampled_from(
+                        [".json", ".def", ".def.gz", ".aux", ".xyz", ".plc", ".pb.txt", ""]
+                    ),
                 ),
                 "group": st.builds(
                     lambda d, g: ["group", d, "--out", out, *g],

@@ -143,7 +143,13 @@ def group_flat_design(
     """
     out_dir = Path(out_dir)
     if not isinstance(source, Design) and groups_path is not None and grid is None:
-        return group_design(source, out_dir, groups_path=groups_path, plc_path=plc_path)
+        return group_design(
+            source,
+            out_dir,
+            groups_path=groups_path,
+            plc_path=plc_path,
+            area_bloating_ratio=area_bloating_ratio,
+        )
     flat, layout, header = _flat_and_layout(source, plc_path, scale, grid, search)
     layout = replace(layout, area_bloating_ratio=area_bloating_ratio)
     if groups_path is not None:

@@ -37,7 +37,7 @@ import logging
 import re
 import shutil
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -636,6 +636,7 @@ def group_design(
     *,
     groups_path: str | Path | None = None,
     plc_path: str | Path | None = None,
+    area_bloating_ratio: float = 2.0,
 ) -> tuple[Path, Path]:
     """Clusters a flat netlist with a given grouping into ``OUT/netlist.pb.txt.gz`` and
     ``OUT/initial.plc``.
@@ -654,6 +655,7 @@ def group_design(
             ``flat_path``.
         plc_path: The ``.plc`` giving canvas and grid; default ``initial.plc`` beside
             ``flat_path`` (the bundled flat designs take theirs from ``ct_modern/<design>_ng45/``).
+        area_bloating_ratio: Soft-macro area / cell area (:class:`GroupingSettings`).
 
     Returns:
         The netlist and ``.plc`` written.
@@ -667,7 +669,7 @@ def group_design(
     flat_path, out_dir = Path(flat_path), Path(out_dir)
     groups_path = Path(groups_path) if groups_path else _beside(flat_path, "groups.final", "groups")
     plc_path = Path(plc_path) if plc_path else _beside(flat_path, "initial.plc", "plc")
-    settings = GroupingSettings.from_plc(plc_path)
+    settings = replace(GroupingSettings.from_plc(plc_path), area_bloating_ratio=area_bloating_ratio)
     flat = read_flat_netlist(flat_path)
     groups = read_groups(groups_path, flat.num_nodes)
     text = apply_grouping(flat, groups, settings)

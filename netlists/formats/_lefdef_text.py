@@ -17,10 +17,23 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Iterator
+from pathlib import Path
+
+from netlists.errors import NetlistFormatError
+from netlists.formats._text import parse_float
 
 # A comment runs from a '#' that begins a token to the end of its line.
 _COMMENT = re.compile(r"(?:(?<=\s)|^)#[^\n]*", re.MULTILINE)
 _TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"|;|[^\s;]+')
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+
+
+def parse_number(token: str, path: Path, line: int, field: str) -> float:
+    """A finite number written in ASCII digits (``float()`` alone would take ``'１０'``, ``'٣'``
+    and ``'1_000'``), or a :class:`NetlistFormatError` with its location."""
+    if not _NUMBER.fullmatch(token):
+        raise NetlistFormatError(path, f"expected a number, got {token!r}", line=line, field=field)
+    return parse_float(token, path, line, field)
 
 
 def blank_comments(text: str) -> str:

@@ -7,7 +7,8 @@ Read:
   BLOCK``, a standard cell otherwise. ``PLACED`` and ``FIXED`` (and ``COVER``) give its
   position and orientation; ``FIXED`` and ``COVER`` mark it fixed; ``UNPLACED`` (or no status)
   leaves it unplaced;
-* each ``PINS`` entry becomes a fixed port node at its first port's shape centre;
+* each ``PINS`` entry becomes a fixed port node at its placement point plus the oriented centre of
+  its first ``+ LAYER`` rectangle (a pin with only polygons or vias sits at its placement point);
 * each ``NETS`` entry becomes a net over its connections (``( comp pin )`` and ``( PIN name )``),
   with ``+ WEIGHT`` as its weight. Pin directions are those of the LEF, and an I/O pin's is the
   one its net sees (as in Bookshelf): a chip ``INPUT`` drives its net (``OUTPUT``), a chip
@@ -35,8 +36,8 @@ import numpy as np
 
 from netlists.design import Design
 from netlists.errors import NetlistFormatError, UnsupportedFormatError
-from netlists.formats._lefdef_text import LineIndex, statements
-from netlists.formats._text import parse_float, read_text
+from netlists.formats._lefdef_text import LineIndex, blank_comments, parse_number, statements
+from netlists.formats._text import read_text
 from netlists.formats.lef import LefLibrary, LefMacro, read_lef
 from netlists.netlist import Netlist
 from netlists.placement import Placement
@@ -205,7 +206,7 @@ class _DefReader:
         return NetlistFormatError(self.path, reason, line=self.line(offset), field=field)
 
     def number(self, token: str, offset: int, field: str) -> float:
-        return parse_float(token, self.path, self.line(offset), field)
+        return parse_number(token, self.path, self.line(offset), field)
 
     def coordinate(self, token: str, offset: int, field: str) -> float:
         if self.dbu is None:
@@ -331,11 +332,19 @@ class _DefReader:
             if len(rest) < 4 or rest[2] != "BY" or not (_is_count(rest[1]) and _is_count(rest[3])):
                 raise self.error("expected 'DO count BY count'", offset, "ROW")
             count_x, count_y = int(rest[1]), int(rest[3])
+            if count_x < 1 or count_y < 1:
+                raise self.error(f"a row of {count_x} x {count_y} sites", offset, "ROW DO")
             if rest[4:5] == ["STEP"]:
                 if len(rest) < 7:
                     raise self.error("expected 'STEP x y'", offset, "ROW")
                 step_x = self.coordinate(rest[5], offset, "ROW STEP") or site.width
                 step_y = self.coordinate(rest[6], offset, "ROW STEP") or site.height
+                if step_x < 0 or step_y < 0:
+                    raise self.error("a negative row STEP", offset, "ROW STEP")
+        try:
+            Orientation.parse(tokens[5])
+        except ValueError as error:
+            raise self.error(str(error), offset, "ROW orientation") from None
         for k in range(count_y):  # a vertical row (BY > 1) is a stack of one-site rows
             self.rows.append(
                 Row(
@@ -511,6 +520,7 @@ class _DefReader:
             self.repeated_net_names += 1  # kept as a net of its own: its pins are distinct
         self.net_seen.add(name)
         members: list[int] = []
+        listed: set[int] = set()
         driver = -1
         weight = 1.0
         i, n = 2, len(tokens)
@@ -536,6 +546,9 @@ class _DefReader:
                 if node is None or self.masters[node] is None:
                     raise self.error(f"component {owner!r} is not in COMPONENTS", offset, field)
             index, drives = self.pin_of(node, pin, offset, field)
+            if index in listed:
+                continue  # the same pin listed twice: one connection
+            listed.add(index)
             if drives and driver < 0:
                 driver = index
             members.append(index)
@@ -660,6 +673,7 @@ def read_def_placement(path: str | Path, netlist: Netlist) -> Placement:
 
 # -- writing ---------------------------------------------------------------------------------------
 
+_QUOTED = re.compile(r'"(?:[^"\\\n]|\\.)*"')
 _STATUS_TEXT = re.compile(
     r"\+\s*(PLACED|FIXED|COVER|UNPLACED)\b(?:\s*\(\s*[^\s()]+\s+[^\s()]+\s*\)\s*[A-Z]{1,2}\b)?"
 )
@@ -720,12 +734,14 @@ def write_def(
         if node is None or not wanted[node]:
             continue
         written[node] = True
-        status = _new_status(text[start:end], fix_macros and netlist.node_kinds[node] == 0)
-        new = f"+ {status} {_location(netlist, placement, node, dbu)}"
         old = text[start:end]
-        match = _STATUS_TEXT.search(old)
+        visible = _masked(old)  # a status inside a comment or a string is not the placement
+        match = _STATUS_TEXT.search(visible)
+        fix = fix_macros and netlist.node_kinds[node] == NodeKind.HARD_MACRO
+        status = _new_status(match, fix)
+        new = f"+ {status} {_location(netlist, placement, node, dbu)}"
         if match is None:
-            body = old.rstrip()
+            body = old[: len(visible.rstrip())]
             replaced = f"{body} {new}{old[len(body) :]}"
         else:
             replaced = old[: match.start()] + new + old[match.end() :]
@@ -764,7 +780,7 @@ def _database_units(text: str, path: Path) -> float:
     match = re.search(r"UNITS\s+DISTANCE\s+MICRONS\s+(\S+)\s*;", text)
     if match is None:
         raise NetlistFormatError(path, "no 'UNITS DISTANCE MICRONS factor ;'", field="UNITS")
-    return parse_float(match.group(1), path, text[: match.start()].count("\n") + 1, "UNITS")
+    return parse_number(match.group(1), path, text[: match.start()].count("\n") + 1, "UNITS")
 
 
 def _sections(text: str, path: Path) -> Iterator[tuple[int, int, list[str], str | None]]:
@@ -779,10 +795,17 @@ def _sections(text: str, path: Path) -> Iterator[tuple[int, int, list[str], str 
         yield start, end, tokens, section
 
 
-def _new_status(old: str, fix: bool) -> str:
+def _masked(text: str) -> str:
+    """``text`` with comments and quoted strings blanked (same length, so offsets hold)."""
+    text = blank_comments(text)
+    if '"' not in text:
+        return text
+    return _QUOTED.sub(lambda m: " " * len(m.group()), text)
+
+
+def _new_status(match: re.Match[str] | None, fix: bool) -> str:
     if fix:
         return "FIXED"
-    match = _STATUS_TEXT.search(old)
     if match is None or match.group(1) == "UNPLACED":
         return "PLACED"
     return match.group(1)

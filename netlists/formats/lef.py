@@ -18,8 +18,8 @@ from pathlib import Path
 from types import MappingProxyType
 
 from netlists.errors import NetlistFormatError
-from netlists.formats._lefdef_text import LineIndex, tokenize
-from netlists.formats._text import parse_float, read_text
+from netlists.formats._lefdef_text import LineIndex, parse_number, tokenize
+from netlists.formats._text import read_text
 from netlists.types import PinDirection
 
 _DIRECTIONS = {
@@ -177,7 +177,7 @@ class _Cursor:
         raise self.error(f"{what} has no '{' '.join(closing)}'", index=max(start - 1, 0))
 
     def number(self, token: str, field: str, index: int) -> float:
-        return parse_float(token, self.path, self.line(index), field)
+        return parse_number(token, self.path, self.line(index), field)
 
 
 def read_lef(paths: str | Path | Iterable[str | Path]) -> LefLibrary:
@@ -317,13 +317,17 @@ def _read_macro(cursor: _Cursor) -> LefMacro:
     if size[0] < 0 or size[1] < 0:
         raise cursor.error(f"MACRO {name} has a negative SIZE {size}", f"MACRO {name}", begin)
     pins: dict[str, LefPin] = {}
+    names = [raw[0] for raw in raw_pins]
+    if len(set(names)) < len(names):
+        twice = next(n for i, n in enumerate(names) if n in names[:i])
+        raise cursor.error(f"MACRO {name} defines PIN {twice} twice", f"MACRO {name}", begin)
     for pin_name, direction, use, box in raw_pins:
         if box is None:
             x, y = size[0] / 2, size[1] / 2
         else:
             x = (box[0] + box[2]) / 2 + origin[0]
             y = (box[1] + box[3]) / 2 + origin[1]
-        pins.setdefault(pin_name, LefPin(pin_name, direction, use, x, y))
+        pins[pin_name] = LefPin(pin_name, direction, use, x, y)
     return LefMacro(name, macro_class, size[0], size[1], symmetry, site, MappingProxyType(pins))
 
 

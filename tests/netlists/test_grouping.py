@@ -379,3 +379,25 @@ def test_read_groups__fuzzed_file_gives_ids_or_format_error(lines, tail, packed,
             assert ids.dtype == np.int64 and (ids >= 0).all()
             assert num_nodes is None or len(ids) == num_nodes
             event("read ids")
+
+
+def test_group_flat_design_with_given_groups_keeps_the_cell_utilization(tmp_path):
+    from netlists.group_flow import group_flat_design
+
+    flat_path = tmp_path / "toy_flat.pb.txt"
+    flat_path.write_text(TOY_FLAT)
+    (tmp_path / "groups.final").write_text(TOY_GROUPS)
+    header = "# Columns : 4  Rows : 2\n# Width : 20.0  Height : 20.0\n"
+    (tmp_path / "initial.plc").write_text(header)
+    heights = []
+    for ratio in (2.0, 1.0):
+        netlist, _ = group_flat_design(
+            flat_path,
+            tmp_path / f"out{ratio}",
+            groups_path=tmp_path / "groups.final",
+            area_bloating_ratio=ratio,
+        )
+        nl = read_circuit_training(netlist).netlist
+        heights.append(nl.node_sizes[nl.node_kinds == NodeKind.SOFT_MACRO][:, 1])
+    np.testing.assert_allclose(heights[0], [2 * 2 / 5, 4 * 2 / 5])
+    np.testing.assert_allclose(heights[1], heights[0] / 2)

@@ -407,3 +407,63 @@ def test_read_placement__a_def_places_the_netlist_by_name_without_lefs(tmp_path)
 def test_read_placement__a_def_of_another_design_is_refused():
     with pytest.raises(NetlistFormatError, match="another design"):
         netlists.read_placement(GCD, netlists.load("n10").netlist)
+
+
+def test_write_def__a_status_in_a_comment_or_a_string_is_left_alone(tmp_path):
+    path = _write_tiny(tmp_path, ["N"])
+    text = path.read_text().replace(
+        "  - r0 RAM + PLACED ( 0 10000 ) N ;",
+        '  - r0 RAM # was + FIXED ( 5 5 ) S\n    + PROPERTY note "+ COVER ( 7 7 ) W"'
+        " + PLACED ( 0 10000 ) N ;",
+    )
+    path.write_text(text)
+    design = read_def(path)
+    r0 = design.netlist.index_of("r0")
+    out = write_def(design, tmp_path / "same.def", components="all")
+    assert out.read_text() == text  # nothing moved: the same bytes
+    moved = design.placement.with_positions([r0], [[6.0, 12.0]])
+    out = write_def(design, tmp_path / "moved.def", placement=moved)
+    written = out.read_text()
+    assert "# was + FIXED ( 5 5 ) S" in written and '"+ COVER ( 7 7 ) W"' in written
+    assert "+ PLACED ( 1000 10000 ) N ;" in written  # centre (6, 12) of a 10 x 4 block
+    np.testing.assert_allclose(read_def(out).placement.positions[r0], (6.0, 12.0))
+
+
+def test_lef__origin_shifts_the_pins(tmp_path):
+    (tmp_path / "a.lef").write_text(LEF.replace("ORIGIN 0 0 ;", "ORIGIN 1 2 ;"))
+    pin = read_lef(tmp_path / "a.lef").macros["RAM"].pins["A"]
+    assert (pin.x, pin.y) == (2.5, 3.0)  # RECT 1 0.5 2 1.5 centred at (1.5, 1) plus (1, 2)
+
+
+def test_def__a_pin_listed_twice_in_a_net_is_one_connection(tmp_path):
+    path = _write_tiny(tmp_path, ["N"])
+    path.write_text(path.read_text().replace("( u0 I ) ( u1 I )", "( u0 I ) ( u0 I ) ( u1 I )"))
+    net = read_def(path).netlist.net(0)
+    assert [(p.node, p.name) for p in net.pins] == [("clk", "clk"), ("u0", "I"), ("u1", "I")]
+
+
+MORE_BAD_DEF = [
+    ("( 1000 30000 ) FS", "( １０ 30000 ) FS", "expected a number", 8),
+    ("( 1000 30000 ) FS", "( 1_000 30000 ) FS", "expected a number", 8),
+    ("DO 40 BY 1 STEP 500 0", "DO 0 BY 1 STEP 500 0", "a row of 0 x 1 sites", 5),
+    ("DO 40 BY 1 STEP 500 0", "DO 40 BY 1 STEP -500 0", "negative row STEP", 5),
+    ("ROW r0 core 0 0 N", "ROW r0 core 0 0 QQ", "unknown orientation", 5),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "message", "line"), MORE_BAD_DEF)
+def test_bad_def__numbers_and_rows(tmp_path, old, new, message, line):
+    path = _write_tiny(tmp_path, ["N"])
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+    with pytest.raises(NetlistFormatError, match=re.escape(message)) as caught:
+        read_def(path)
+    assert caught.value.line == line
+
+
+def test_bad_lef__a_pin_defined_twice(tmp_path):
+    twice = LEF.replace("  END Q\n", "  END Q\n  PIN Q\n    DIRECTION OUTPUT ;\n  END Q\n")
+    (tmp_path / "a.lef").write_text(twice)
+    with pytest.raises(NetlistFormatError, match="defines PIN Q twice"):
+        read_lef(tmp_path / "a.lef")

@@ -25,7 +25,6 @@ from pathlib import Path
 import numpy as np
 
 from netlists.design import Design
-from netlists.errors import NetlistFormatError
 from netlists.flat_design import flat_netlist_from_design
 from netlists.formats.circuit_training import read_circuit_training, read_plc_header, write_plc
 from netlists.grid_choice import GridSearch, choose_grid
@@ -33,6 +32,7 @@ from netlists.grouping import (
     FlatNetlist,
     GroupingSettings,
     apply_grouping,
+    file_beside,
     group_design,
     read_flat_netlist,
     read_groups,
@@ -194,7 +194,7 @@ def _flat_and_layout(
         source = Path(source)
         flat = read_flat_netlist(source)
         if plc_path is None:
-            plc_path = _beside(source)
+            plc_path = file_beside(source, "initial.plc", "plc")
         canvas = None
         sizes = np.array(
             [s for s, kind in zip(flat.sizes, flat.types, strict=True) if kind == "MACRO"],
@@ -211,12 +211,3 @@ def _flat_and_layout(
     if grid is None:
         grid = choose_grid(sizes, canvas[0], canvas[1], search)
     return flat, GroupingSettings(canvas[0], canvas[1], grid[0], grid[1]), header
-
-
-def _beside(flat_path: Path) -> Path:
-    for candidate in (flat_path.parent / "initial.plc", flat_path.parent / "initial.plc.gz"):
-        if candidate.is_file():
-            return candidate
-    raise NetlistFormatError(
-        flat_path, "no initial.plc beside it: pass a .plc for its canvas (--plc)", field="plc"
-    )

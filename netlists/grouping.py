@@ -59,6 +59,7 @@ __all__ = [
     "GroupingSettings",
     "apply_grouping",
     "format_float32",
+    "file_beside",
     "group_design",
     "node_lines",
     "read_flat_netlist",
@@ -667,8 +668,10 @@ def group_design(
             none beside ``flat_path``.
     """
     flat_path, out_dir = Path(flat_path), Path(out_dir)
-    groups_path = Path(groups_path) if groups_path else _beside(flat_path, "groups.final", "groups")
-    plc_path = Path(plc_path) if plc_path else _beside(flat_path, "initial.plc", "plc")
+    if groups_path is None:
+        groups_path = file_beside(flat_path, "groups.final", "groups")
+    groups_path = Path(groups_path)
+    plc_path = Path(plc_path) if plc_path else file_beside(flat_path, "initial.plc", "plc")
     settings = replace(GroupingSettings.from_plc(plc_path), area_bloating_ratio=area_bloating_ratio)
     flat = read_flat_netlist(flat_path)
     groups = read_groups(groups_path, flat.num_nodes)
@@ -678,7 +681,12 @@ def group_design(
     return netlist_path, _write_initial_plc(netlist_path, plc_path, out_dir / "initial.plc")
 
 
-def _beside(flat_path: Path, name: str, option: str) -> Path:
+def file_beside(flat_path: Path, name: str, option: str) -> Path:
+    """``name`` or ``name.gz`` in ``flat_path``'s folder.
+
+    Raises:
+        NetlistFormatError: Neither exists (the message names the ``--option`` to pass).
+    """
     for candidate in (flat_path.parent / name, flat_path.parent / f"{name}.gz"):
         if candidate.is_file():
             return candidate

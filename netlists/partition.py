@@ -375,6 +375,21 @@ class Partition:
     km1: int
 
 
+def _checked_fixed(fixed: np.ndarray, num_nodes: int, num_blocks: int) -> np.ndarray:
+    """``fixed`` as int64 after checking the block count and its shape and range.
+
+    Raises:
+        ValueError: Fewer than 2 blocks, or ``fixed`` is not one block < ``num_blocks`` (or -1)
+            per node.
+    """
+    if num_blocks < 2:
+        raise ValueError(f"num_blocks must be at least 2, got {num_blocks}")
+    fixed = np.asarray(fixed, dtype=np.int64)
+    if fixed.shape != (num_nodes,) or fixed.max(initial=-1) >= num_blocks:
+        raise ValueError(f"fixed must hold one block < {num_blocks} (or -1) per node")
+    return fixed
+
+
 def partition_hypergraph(
     num_nodes: int,
     edges: list[list[int]],
@@ -404,11 +419,7 @@ def partition_hypergraph(
         ImportError: ``mtkahypar`` is not installed.
         ValueError: Bad arguments, or Mt-KaHyPar refused the input.
     """
-    if num_blocks < 2:
-        raise ValueError(f"num_blocks must be at least 2, got {num_blocks}")
-    fixed = np.asarray(fixed, dtype=np.int64)
-    if fixed.shape != (num_nodes,) or fixed.max(initial=-1) >= num_blocks:
-        raise ValueError(f"fixed must hold one block < {num_blocks} (or -1) per node")
+    fixed = _checked_fixed(fixed, num_nodes, num_blocks)
     mtkahypar = _mtkahypar()
     kind = _preset_type(mtkahypar, preset)
     initializer = mtkahypar.initialize(num_threads, False)
@@ -503,11 +514,7 @@ def bisect_recursively(
     Raises:
         ValueError: Bad arguments, or Mt-KaHyPar refused a piece.
     """
-    if num_blocks < 2:
-        raise ValueError(f"num_blocks must be at least 2, got {num_blocks}")
-    fixed = np.asarray(fixed, dtype=np.int64)
-    if fixed.shape != (num_nodes,) or fixed.max(initial=-1) >= num_blocks:
-        raise ValueError(f"fixed must hold one block < {num_blocks} (or -1) per node")
+    fixed = _checked_fixed(fixed, num_nodes, num_blocks)
     mtkahypar = _mtkahypar()
     kind = _preset_type(mtkahypar, preset)
     initializer = mtkahypar.initialize(num_threads, False)

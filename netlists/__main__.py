@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -112,18 +113,24 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     if _is_def(out) and template is None:
         raise UnsupportedFormatError(
             f"{out}: a DEF is written as a copy of the DEF the design came from, and "
-            f"{args.input!r} is not a DEF; write .aux, .json, .pl or .plc instead"
+            f"{args.input!r} is not a DEF; write .aux, .json, .pb.txt, .pl or .plc instead"
         )
     design, notes = _load(args.input, args.lef)
     for line in (line for note in notes for line in note.lines()):
         print(f"note: {line}")
     if out.exists() and out.is_dir():
         raise UnsupportedFormatError(f"{out}: is a folder; give a file name")
+    new_folder = next((p for p in reversed(out.parents) if not p.exists()), None)
     out.parent.mkdir(parents=True, exist_ok=True)
-    if _is_def(out):
-        written = write_def(design, out, template=template, components="all")
-    else:
-        written = write_design(design, out)
+    try:
+        if _is_def(out):
+            written = write_def(design, out, template=template, components="all")
+        else:
+            written = write_design(design, out)
+    except NetlistError:
+        if new_folder is not None:  # a refused write leaves nothing behind
+            shutil.rmtree(new_folder, ignore_errors=True)
+        raise
     print(f"wrote {written}")
     return 0
 

@@ -206,3 +206,9 @@ def test_cli_group__refuses_bad_numbers_before_writing(tmp_path, option, value):
     result = _run("group", "gcd_mem1", "--out", str(tmp_path / "g"), option, value)
     assert result.returncode == 2 and option in result.stderr
     assert not (tmp_path / "g").exists()
+
+
+def test_cli_convert__a_refused_write_leaves_no_folder_behind(tmp_path):
+    result = _run("convert", "ariane_lefdef", str(tmp_path / "new" / "x.aux"))
+    assert result.returncode == 2 and "share a name" in result.stderr
+    assert not (tmp_path / "new").exists()

@@ -241,6 +241,9 @@ class LearnedAnnealingPlacer(Placer):
         per_effort: ``"guided"`` only: divide the policy's macro weights by each macro's
             :func:`move_effort`, so that a time budget favours cheap moves (the policy prefers
             macros with many pins, whose moves take longest to score).
+        threads: Torch threads for the policy's forward passes (>= 1). One by default: with
+            two workers on two cores, torch's default of one thread per core made the guided
+            loop of each worker compete with the other's.
     """
 
     name = "learned_annealing"
@@ -257,6 +260,7 @@ class LearnedAnnealingPlacer(Placer):
         uniform_share: float = 0.5,
         guide_every: int = 1000,
         per_effort: bool = False,
+        threads: int = 1,
     ) -> None:
         if proposals not in PROPOSALS:
             raise PlacerError(f"unknown proposals {proposals!r}; choose one of {PROPOSALS}")
@@ -266,8 +270,11 @@ class LearnedAnnealingPlacer(Placer):
             raise PlacerError(f"uniform_share must be in [0, 1], got {uniform_share!r}")
         if int(guide_every) < 1:
             raise PlacerError(f"guide_every must be >= 1, got {guide_every!r}")
+        if int(threads) < 1:
+            raise PlacerError(f"threads must be >= 1, got {threads!r}")
         self.uniform_share = float(uniform_share)
         self.guide_every = int(guide_every)
+        self.threads = int(threads)
         self.per_effort = bool(per_effort)
         self.cost = cost
         self.checkpoint = checkpoint
@@ -284,6 +291,9 @@ class LearnedAnnealingPlacer(Placer):
         return True if self.cost == "proxy" else self.ports
 
     def place(self, design: Design, rng: np.random.Generator, budget: Budget) -> PlacerResult:
+        import torch
+
+        torch.set_num_threads(self.threads)
         if self.cost == "proxy" and design.plc is None:
             raise PlacerError(
                 f"design {design.netlist.name!r} has no .plc settings; cost='proxy' needs them"

@@ -132,7 +132,9 @@ def test_learned_annealing__per_effort_divides_the_policy_weights_by_the_move_ef
     assert check_legality(design.netlist, result.placement).is_legal
 
 
-@pytest.mark.parametrize(("option", "value"), [("uniform_share", 1.5), ("guide_every", 0)])
+@pytest.mark.parametrize(
+    ("option", "value"), [("uniform_share", 1.5), ("guide_every", 0), ("threads", 0)]
+)
 def test_learned_annealing__refuses_bad_guide_options(option, value):
     with pytest.raises(PlacerError, match=option):
         make_placer("learned_annealing", **{option: value})

@@ -24,6 +24,7 @@ from netlists.formats._text import parse_float
 
 # A comment runs from a '#' that begins a token to the end of its line.
 _COMMENT = re.compile(r"(?:(?<=\s)|^)#[^\n]*", re.MULTILINE)
+_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"')
 _TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"|;|[^\s;]+')
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 
@@ -45,13 +46,20 @@ def blank_comments(text: str) -> str:
         return _COMMENT.sub(lambda m: " " * len(m.group()), text)
     pieces: list[str] = []
     position = 0
-    for match in re.finditer(r'"(?:[^"\\\n]|\\.)*"', text):
+    for match in _STRING.finditer(text):
         outside = text[position : match.start()]
         pieces.append(_COMMENT.sub(lambda m: " " * len(m.group()), outside))
         pieces.append(match.group())
         position = match.end()
     pieces.append(_COMMENT.sub(lambda m: " " * len(m.group()), text[position:]))
     return "".join(pieces)
+
+
+def blank_comments_and_strings(text: str) -> str:
+    """``text`` with comments and quoted strings blanked (same length, so offsets hold): what is
+    left is the statement's own words."""
+    text = blank_comments(text)
+    return _STRING.sub(lambda m: " " * len(m.group()), text) if '"' in text else text
 
 
 class LineIndex:

@@ -36,7 +36,12 @@ import numpy as np
 
 from netlists.design import Design
 from netlists.errors import NetlistFormatError, UnsupportedFormatError
-from netlists.formats._lefdef_text import LineIndex, blank_comments, parse_number, statements
+from netlists.formats._lefdef_text import (
+    LineIndex,
+    blank_comments_and_strings,
+    parse_number,
+    statements,
+)
 from netlists.formats._text import read_text
 from netlists.formats.lef import LefLibrary, LefMacro, read_lef
 from netlists.netlist import Netlist
@@ -413,9 +418,7 @@ class _DefReader:
             self.placed.append(False)
             return
         status, (x, y), orientation = placed
-        width, height = master.width, master.height
-        if orientation.swaps_sides:
-            width, height = height, width
+        width, height = _footprint((master.width, master.height), orientation)
         self.node_fixed.append(status in ("FIXED", "COVER"))
         self.positions.append((x + width / 2, y + height / 2))
         self.orientations.append(int(orientation))
@@ -646,9 +649,7 @@ def read_def_placement(path: str | Path, netlist: Netlist) -> Placement:
         if found is None:
             continue
         _status, (x, y), orientation = found
-        width, height = netlist.node_sizes[node]
-        if orientation.swaps_sides:
-            width, height = height, width
+        width, height = _footprint(netlist.node_sizes[node], orientation)
         positions[node] = (x + width / 2, y + height / 2)
         orientations[node] = int(orientation)
         placed[node] = True
@@ -673,7 +674,6 @@ def read_def_placement(path: str | Path, netlist: Netlist) -> Placement:
 
 # -- writing ---------------------------------------------------------------------------------------
 
-_QUOTED = re.compile(r'"(?:[^"\\\n]|\\.)*"')
 _STATUS_TEXT = re.compile(
     r"\+\s*(PLACED|FIXED|COVER|UNPLACED)\b(?:\s*\(\s*[^\s()]+\s+[^\s()]+\s*\)\s*[A-Z]{1,2}\b)?"
 )
@@ -718,7 +718,7 @@ def write_def(
     placement.check_matches(design.netlist)
     text = read_text(template)
     netlist = design.netlist
-    dbu = _database_units(text, template)
+    units = _DefReader(template, text, LefLibrary({}, {}))  # reads UNITS as the walk meets it
     wanted = netlist.node_kinds == NodeKind.HARD_MACRO
     if components == "all":
         wanted = netlist.node_kinds != NodeKind.PORT
@@ -728,18 +728,23 @@ def write_def(
     position = 0
     written = np.zeros(netlist.num_nodes, dtype=bool)
     for start, end, tokens, section in _sections(text, template):
+        if section is None and tokens[:1] == ["UNITS"]:
+            units.units(tokens, start)
         if section != "COMPONENTS" or len(tokens) < 3 or tokens[0] != "-":
             continue
         node = index.get(tokens[1])
         if node is None or not wanted[node]:
             continue
+        if units.dbu is None:
+            raise units.error("COMPONENTS comes before UNITS", start, "UNITS")
         written[node] = True
         old = text[start:end]
-        visible = _masked(old)  # a status inside a comment or a string is not the placement
+        # A status inside a comment or a string is not the placement.
+        visible = blank_comments_and_strings(old)
         match = _STATUS_TEXT.search(visible)
         fix = fix_macros and netlist.node_kinds[node] == NodeKind.HARD_MACRO
         status = _new_status(match, fix)
-        new = f"+ {status} {_location(netlist, placement, node, dbu)}"
+        new = f"+ {status} {_location(netlist, placement, node, units.dbu)}"
         if match is None:
             body = old[: len(visible.rstrip())]
             replaced = f"{body} {new}{old[len(body) :]}"
@@ -776,13 +781,6 @@ def _template_of(design: Design) -> Path:
     return source
 
 
-def _database_units(text: str, path: Path) -> float:
-    match = re.search(r"UNITS\s+DISTANCE\s+MICRONS\s+(\S+)\s*;", text)
-    if match is None:
-        raise NetlistFormatError(path, "no 'UNITS DISTANCE MICRONS factor ;'", field="UNITS")
-    return parse_number(match.group(1), path, text[: match.start()].count("\n") + 1, "UNITS")
-
-
 def _sections(text: str, path: Path) -> Iterator[tuple[int, int, list[str], str | None]]:
     """``(start, end, tokens, section)`` of each statement, with its section (or ``None``)."""
     section: str | None = None
@@ -795,14 +793,6 @@ def _sections(text: str, path: Path) -> Iterator[tuple[int, int, list[str], str 
         yield start, end, tokens, section
 
 
-def _masked(text: str) -> str:
-    """``text`` with comments and quoted strings blanked (same length, so offsets hold)."""
-    text = blank_comments(text)
-    if '"' not in text:
-        return text
-    return _QUOTED.sub(lambda m: " " * len(m.group()), text)
-
-
 def _new_status(match: re.Match[str] | None, fix: bool) -> str:
     if fix:
         return "FIXED"
@@ -811,11 +801,16 @@ def _new_status(match: re.Match[str] | None, fix: bool) -> str:
     return match.group(1)
 
 
+def _footprint(size, orientation: Orientation) -> tuple[float, float]:
+    """Width and height of a block of N-orientation ``size`` as oriented (DEF locations are the
+    lower-left corner of this footprint)."""
+    width, height = float(size[0]), float(size[1])
+    return (height, width) if orientation.swaps_sides else (width, height)
+
+
 def _location(netlist: Netlist, placement: Placement, node: int, dbu: float) -> str:
     orientation = Orientation(int(placement.orientations[node]))
-    width, height = netlist.node_sizes[node]
-    if orientation.swaps_sides:
-        width, height = height, width
+    width, height = _footprint(netlist.node_sizes[node], orientation)
     x, y = placement.positions[node]
     left = round((x - width / 2) * dbu)
     bottom = round((y - height / 2) * dbu)

@@ -452,3 +452,13 @@ def test_bad_lef__a_pin_defined_twice(tmp_path):
     (tmp_path / "a.lef").write_text(twice)
     with pytest.raises(NetlistFormatError, match="defines PIN Q twice"):
         read_lef(tmp_path / "a.lef")
+
+
+def test_write_def__a_template_without_units_is_refused(tmp_path):
+    path = _write_tiny(tmp_path, ["N"])
+    design = read_def(path)
+    bad = tmp_path / "nounits.def"
+    bad.write_text(path.read_text().replace("UNITS DISTANCE MICRONS 1000 ;\n", ""))
+    with pytest.raises(NetlistFormatError, match="before UNITS"):
+        write_def(design, tmp_path / "out.def", template=bad)
+    assert not (tmp_path / "out.def").exists()

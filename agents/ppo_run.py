@@ -28,6 +28,7 @@ import netlists
 from agents.cli import check_keywords, key_values
 from agents.policies import POLICIES
 from agents.ppo_training import (
+    VEC_ENVS,
     PlacementEvaluator,
     PPOConfig,
     TrainingError,
@@ -71,7 +72,16 @@ class TrainingRun:
     """Parallel envs (one process each when more than 1, unless --in-process)."""
     in_process: bool = False
     """Step all --n-envs envs in this process, in turn (one core: the policy scores their
-    observations as one batch, which is cheaper than one at a time)."""
+    observations as one batch, which is cheaper than one at a time); same as --vec-env dummy."""
+    vec_env: str = "auto"
+    """Vector env: auto (subproc for several envs, dummy for one) | dummy (this process) |
+    subproc (one process per env) | ray (one Ray actor per env, on --address or a local Ray)."""
+    address: str | None = None
+    """With --vec-env ray: the Ray cluster to join (HEAD_IP:6379, or auto for the one `ray
+    start` runs on this machine); default: start Ray on this machine."""
+    ray_cpus_per_env: float | None = None
+    """With --vec-env ray: cluster CPUs each env's actor holds (default: an even share of the
+    cluster's CPUs, at most 1)."""
     timesteps: int = 20_000
     """Env steps to train, all envs together."""
     max_minutes: float | None = None
@@ -149,6 +159,16 @@ class TrainingRun:
             raise TrainingError(f"--timesteps must be at least 1, got {self.timesteps}")
         if self.n_envs < 1:
             raise TrainingError(f"--n-envs must be at least 1, got {self.n_envs}")
+        if self.vec_env not in VEC_ENVS:
+            raise TrainingError(f"unknown --vec-env {self.vec_env!r}; choose one of {VEC_ENVS}")
+        if self.in_process and self.vec_env not in ("auto", "dummy"):
+            raise TrainingError(
+                f"--in-process steps the envs here; it contradicts --vec-env {self.vec_env}"
+            )
+        if self.address is not None and self.vec_env != "ray":
+            raise TrainingError("--address joins a Ray cluster; give it with --vec-env ray")
+        if self.ray_cpus_per_env is not None and not self.ray_cpus_per_env > 0:
+            raise TrainingError(f"--ray-cpus-per-env must be positive, got {self.ray_cpus_per_env}")
         if self.resume and self.init_from:
             raise TrainingError("give --resume (same run, same env) or --init-from, not both")
         if self.max_minutes is not None and not self.max_minutes > 0:
@@ -326,8 +346,9 @@ def train(run: TrainingRun) -> dict[str, Any]:
         for d in run.design
     ]  # fmt: skip
     setup = build_vec_env(
-        options, run.n_envs, seed=run.seed, labels=labels, in_process=run.in_process
-    )
+        options, run.n_envs, seed=run.seed, labels=labels, in_process=run.in_process,
+        vec_env=run.vec_env, address=run.address, cpus_per_env=run.ray_cpus_per_env,
+    )  # fmt: skip
     out = Path(run.out)
     out.mkdir(parents=True, exist_ok=True)  # once the envs are built: bad input wrote nothing
     model, notes = _start_model(run, setup.env, device)

@@ -162,23 +162,40 @@ class VecSetup:
         return make_env(self.options[i], self.max_macros, self.max_edges)
 
 
+#: Vector envs :func:`build_vec_env` builds: ``auto`` is ``subproc`` for several envs and
+#: ``dummy`` for one; ``ray`` puts each env in a Ray actor (:class:`agents.ray_vec_env.RayVecEnv`).
+VEC_ENVS = ("auto", "dummy", "subproc", "ray")
+
+
 def build_vec_env(
     options: list[EnvOptions],
     n_envs: int = 1,
     seed: int = 0,
     labels: tuple[str, ...] = (),
     in_process: bool = False,
+    vec_env: str = "auto",
+    address: str | None = None,
+    cpus_per_env: float | None = None,
 ) -> VecSetup:
-    """``n_envs`` envs, design ``i % len(options)`` in env ``i``: ``SubprocVecEnv`` for several
-    (one process each), ``DummyVecEnv`` for one or with ``in_process`` (all in this process,
-    stepped in turn: on one core the policy still scores the envs' observations as one batch,
-    which costs little more than one). Raises :class:`TrainingError` when grids differ."""
+    """``n_envs`` envs, design ``i % len(options)`` in env ``i``.
+
+    ``vec_env`` picks the vector env (:data:`VEC_ENVS`): ``SubprocVecEnv`` (one process per env),
+    ``DummyVecEnv`` (all in this process, stepped in turn: on one core the policy still scores
+    the envs' observations as one batch, which costs little more than one; ``in_process`` is the
+    same as ``dummy``), or ``RayVecEnv`` (one Ray actor per env holding ``cpus_per_env`` CPUs, on
+    the cluster at ``address`` or a local Ray). Raises :class:`TrainingError` when grids differ
+    or the choice is unknown.
+    """
     from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
 
     if n_envs < 1:
         raise TrainingError(f"n_envs must be at least 1, got {n_envs}")
     if not options:
         raise TrainingError("give at least one design")
+    if vec_env not in VEC_ENVS:
+        raise TrainingError(f"unknown vec_env {vec_env!r}; choose one of {VEC_ENVS}")
+    if address is not None and vec_env != "ray":
+        raise TrainingError("an address joins a Ray cluster; give it with vec_env ray")
     probes = [make_raw_env(o) for o in options]
     shapes = {p.observation_space["position_mask"].shape for p in probes}
     if len(shapes) > 1:
@@ -191,7 +208,18 @@ def build_vec_env(
     factories = [
         partial(make_env, options[i % len(options)], max_macros, max_edges) for i in range(n_envs)
     ]
-    env = SubprocVecEnv(factories) if n_envs > 1 and not in_process else DummyVecEnv(factories)
+    if vec_env == "auto":
+        vec_env = "subproc" if n_envs > 1 and not in_process else "dummy"
+    if vec_env == "ray":
+        from agents.executors import ExecutorError
+        from agents.ray_vec_env import RayVecEnv
+
+        try:
+            env = RayVecEnv(factories, address=address, cpus_per_env=cpus_per_env)
+        except ExecutorError as error:
+            raise TrainingError(str(error)) from error
+    else:
+        env = SubprocVecEnv(factories) if vec_env == "subproc" else DummyVecEnv(factories)
     env.seed(seed)
     return VecSetup(env, tuple(options), max_macros, max_edges, labels)
 

@@ -12,6 +12,16 @@ for designs with ``.plc`` settings, ``.pl`` for Bookshelf, ``.json`` otherwise) 
 Designs are bundled names, paths, or an accelerator preset of :mod:`accel` (``tpu_v1``,
 ``tpu_v2``, ``tpu_v3``: the chip of ``accel.build_chip``, whose hand-made floor plan is scored as
 the reference ``ref:hand-made``).
+
+The runs go to a local process pool (``--workers``), or with ``--executor ray`` one Ray task each
+(:mod:`agents.executors`): a local Ray on this machine, or the cluster at ``--address``. Every
+executor gives the same rows for the same seeds under an evaluation budget. A run that raises, or
+whose worker or node dies, is retried once (column ``attempts``); if it fails again its row
+carries the error and the others go on. Placement files and pictures are written here, by this
+process, so that nothing has to be fetched from the cluster's nodes.
+
+    python scripts/compare_placers.py --executor ray --address HEAD_IP:6379 --designs ibm01 \
+        ibm02 --placers annealing proxy_annealing --seeds 8 --budget-seconds 600
 """
 
 from __future__ import annotations
@@ -23,12 +33,12 @@ import platform
 import statistics
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import numpy as np
 
 import netlists
+from agents.executors import EXECUTORS, ExecutorError, connect_ray, run_jobs
 from netlists import Design, NodeKind, Placement
 from placement_env.designs import design_labels as shared_design_labels
 from placement_env.designs import load_design, resolve_design
@@ -46,14 +56,21 @@ ROUTED = [
 FIELDS = [
     "design", "placer", "seed", "hpwl", "macro_hpwl", "proxy", "proxy_wirelength",
     "proxy_density", "proxy_congestion", "legal", "overlap_area", *ROUTED, "evaluations",
-    "seconds", "machine", "file", "error",
+    "seconds", "machine", "file", "attempts", "error",
 ]  # fmt: skip
 METRICS = [
     "hpwl", "macro_hpwl", "proxy", "proxy_wirelength", "proxy_density", "proxy_congestion",
     "overlap_area", "routed_overflow", "routed_wl_um", "seconds",
 ]  # fmt: skip
 COST_FIELDS = [f for f in METRICS if f != "seconds"]
-MACHINE = f"{platform.node()} ({platform.machine()}, {os.cpu_count()} cpus)"
+
+
+def machine() -> str:
+    """The machine a run happens on (each Ray task names its own node)."""
+    return f"{platform.node()} ({platform.machine()}, {os.cpu_count()} cpus)"
+
+
+MACHINE = machine()
 
 _DESIGNS: dict[str, Design] = {}
 
@@ -139,14 +156,14 @@ def run_one(
     placer: str,
     seed: int,
     budget: tuple,
-    out: str,
     route: bool = True,
     context: str | None = None,
     placer_args: dict | None = None,
 ) -> tuple[dict, Placement | None]:
-    """One placer run (in a worker process): scores it and writes its placement file.
+    """One placer run (in a worker process or a Ray task) and its scored row.
 
-    A placer that fails (:class:`agents.PlacerError`) gives an illegal row with the error.
+    A placer that fails (:class:`agents.PlacerError`) gives an illegal row with the error; any
+    other exception propagates, for the executor to retry. The caller writes the placement file.
     """
     import agents
 
@@ -157,19 +174,10 @@ def run_one(
             design, np.random.default_rng(seed), agents.Budget(*budget)
         )
     except agents.PlacerError as error:  # e.g. random placement stuck on a crowded die
-        row = {"design": label, "placer": placer, "seed": seed, "legal": False}
-        row.update({m: "" for m in COST_FIELDS + ROUTED})
-        row.update(
-            evaluations="",
-            seconds=time.perf_counter() - start,
-            machine=MACHINE,
-            file="",
-            error=str(error),
-        )
+        row = failed_row(label, placer, seed, str(error))
+        row.update(seconds=time.perf_counter() - start, machine=machine())
         return row, None
     seconds = time.perf_counter() - start
-    path = Path(out) / "placements" / f"{label}_{placer}_s{seed}{design.placement_suffix}"
-    netlists.write_design(Design(design.netlist, result.placement, design.plc), path)
     row = {
         "design": label,
         "placer": placer,
@@ -179,11 +187,30 @@ def run_one(
     row.update(
         evaluations=result.stats.evaluations,
         seconds=seconds,
-        machine=MACHINE,
-        file=str(path),
+        machine=machine(),
+        file="",
         error="",
     )
     return row, result.placement
+
+
+def failed_row(label: str, placer: str, seed: int, error: str) -> dict:
+    """The illegal, cost-less row of a run that gave no placement."""
+    row = {"design": label, "placer": placer, "seed": seed, "legal": False}
+    row.update({m: "" for m in COST_FIELDS + ROUTED})
+    row.update(evaluations="", seconds="", machine="", file="", error=error)
+    return row
+
+
+def save_run(name: str, row: dict, placement: Placement | None, out: Path) -> None:
+    """Writes a run's placement in its design's format and names the file in its row."""
+    if placement is None:
+        return
+    design = _design(name)
+    path = out / "placements" / f"{row['design']}_{row['placer']}_s{row['seed']}"
+    path = path.with_name(path.name + design.placement_suffix)
+    netlists.write_design(Design(design.netlist, placement, design.plc), path)
+    row["file"] = str(path)
 
 
 def reference_rows(name: str, label: str, route: bool = True) -> list[tuple[dict, Placement]]:
@@ -208,7 +235,7 @@ def reference_rows(name: str, label: str, route: bool = True) -> list[tuple[dict
             "seed": "",
             **score(design, placement, route),
         }
-        row.update(evaluations="", seconds="", machine=MACHINE, file="", error="")
+        row.update(evaluations="", seconds="", machine=MACHINE, file="", attempts="", error="")
         rows.append((row, placement))
     return rows
 
@@ -250,7 +277,24 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--budget-evaluations", type=int, default=None, help="per run")
     parser.add_argument("--out", default="compare_out", help="output directory")
-    parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=min(2, os.cpu_count() or 1),
+        help="processes of the process executor; CPUs of a local Ray",
+    )
+    parser.add_argument(
+        "--executor",
+        choices=EXECUTORS,
+        default="process",
+        help="where the runs go: a local process pool, this process in turn, or Ray tasks",
+    )
+    parser.add_argument(
+        "--address",
+        default=None,
+        help="with --executor ray: the cluster to join (HEAD_IP:6379, or auto for the one "
+        "`ray start` runs on this machine); default: start Ray on this machine",
+    )
     parser.add_argument("--no-progress", action="store_true")
     parser.add_argument(
         "--no-route", action="store_true", help="skip the global routing of each placement"
@@ -281,6 +325,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown placer(s) {unknown}; known: {', '.join(sorted(agents.PLACERS))}")
     if args.seeds < 1:
         parser.error("--seeds must be at least 1")
+    if args.address is not None and args.executor != "ray":
+        parser.error("--address joins a Ray cluster; give it with --executor ray")
     if args.budget_seconds is None and args.budget_evaluations is None:
         args.budget_evaluations = 300
     try:
@@ -296,6 +342,11 @@ def main(argv: list[str] | None = None) -> int:
         labels = design_labels(args.designs)
     except netlists.NetlistError as error:
         parser.error(str(error))
+    if args.executor == "ray":  # a cluster that cannot be joined fails before anything is written
+        try:
+            connect_ray(args.address, args.workers)
+        except ExecutorError as error:
+            parser.error(str(error))
     out.mkdir(parents=True, exist_ok=True)  # only once the designs are known to load
     results: list[tuple[dict, Placement]] = []
     for name in labels:
@@ -305,26 +356,29 @@ def main(argv: list[str] | None = None) -> int:
     from tqdm import tqdm
 
     bar = tqdm(total=len(jobs), desc="placing", disable=args.no_progress, file=sys.stderr)
-    with ProcessPoolExecutor(max_workers=max(1, args.workers)) as pool:
-        futures = {
-            pool.submit(
-                run_one,
-                d,
-                labels[d],
-                p,
-                s,
-                budget_args,
-                str(out),
-                not args.no_route,
-                args.context,
-                placer_args,
-            ): (d, p, s)
-            for d, p, s in jobs
-        }
-        for future in as_completed(futures):
-            results.append(future.result())
-            bar.update()
+    try:
+        outcomes = run_jobs(
+            run_one,
+            [
+                (d, labels[d], p, s, budget_args, not args.no_route, args.context, placer_args)
+                for d, p, s in jobs
+            ],
+            executor=args.executor,
+            workers=args.workers,
+            address=args.address,
+            on_done=lambda _: bar.update(),
+        )
+    except ExecutorError as error:
+        parser.error(str(error))
     bar.close()
+    for (name, placer, seed), outcome in zip(jobs, outcomes, strict=True):
+        if outcome.ok:
+            row, placement = outcome.value
+        else:
+            row, placement = failed_row(labels[name], placer, seed, outcome.error), None
+        row["attempts"] = outcome.attempts
+        save_run(name, row, placement, out)
+        results.append((row, placement))
     order = {
         (d, p): i for i, (d, p) in enumerate((labels[d], p) for d in labels for p in args.placers)
     }
@@ -365,8 +419,9 @@ def main(argv: list[str] | None = None) -> int:
     if budget.seconds:
         budget_text += (", " if budget_text else "") + f"{budget.seconds:g} s"
     context = f"; context: {args.context}" if args.context else ""
+    where = f"{args.workers} workers" if args.executor == "process" else f"executor {args.executor}"
     table = (
-        f"Budget per run: {budget_text}{context}; seeds: {args.seeds}; {args.workers} workers; "
+        f"Budget per run: {budget_text}{context}; seeds: {args.seeds}; {where}; "
         f"{elapsed:.1f} s in all on {MACHINE}.\n\n" + markdown(rows)
     )
     (out / "results.md").write_text(table)

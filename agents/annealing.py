@@ -27,7 +27,16 @@ from agents.annealing_schedule import (
     start_temperature,
     temperature,
 )
-from agents.base import Budget, MacroProblem, Meter, Placer, PlacerResult, PlacerStats, register
+from agents.base import (
+    Budget,
+    MacroProblem,
+    Meter,
+    Placer,
+    PlacerError,
+    PlacerResult,
+    PlacerStats,
+    register,
+)
 from agents.greedy import greedy_sub_placement
 from netlists import Design, Netlist, NodeKind, Placement
 from placement_env.incremental import hpwl_delta
@@ -226,6 +235,7 @@ class AnnealingPlacer(Placer):
     Args:
         grid: Cells per side of the greedy start's grid.
         move_weights: Relative frequencies of shift, swap, move, flip.
+        start_acceptance: Probability of accepting an average uphill move at the start.
         context: ``"placed"`` or ``"macros"`` (see :mod:`agents.base`).
         default_evaluations: Budget when the caller gives none.
         ports: Count the ports in the HPWL (the ``"macros"`` context).
@@ -239,10 +249,14 @@ class AnnealingPlacer(Placer):
         self,
         grid: int = 64,
         move_weights: tuple[float, float, float, float] = (0.5, 0.2, 0.2, 0.1),
+        start_acceptance: float = START_ACCEPTANCE,
         context: str = "placed",
         default_evaluations: int = 2000,
         ports: bool = True,
     ) -> None:
+        if not 0.0 < start_acceptance < 1.0:
+            raise PlacerError(f"start_acceptance must be in (0, 1), got {start_acceptance}")
+        self.start_acceptance = start_acceptance
         self.grid_size = grid
         weights = np.asarray(move_weights, dtype=float)
         self.move_p = weights / weights.sum()
@@ -282,7 +296,11 @@ class AnnealingPlacer(Placer):
             )  # fmt: skip
 
         t_start = calibrate(
-            meter, propose, lambda move: hpwl_delta(sub, current, *move), cost=start_cost
+            meter,
+            propose,
+            lambda move: hpwl_delta(sub, current, *move),
+            cost=start_cost,
+            accept=self.start_acceptance,
         )
         state["best"] = current
 

@@ -20,6 +20,7 @@ import logging
 import math
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -329,8 +330,12 @@ def with_checkpoint_policy(run: TrainingRun) -> TrainingRun:
     return replace(run, policy=kind)
 
 
-def train(run: TrainingRun) -> dict[str, Any]:
-    """Runs one training; returns (and writes to ``run.out``) the summary."""
+def train(run: TrainingRun, report: Callable[[list[dict]], None] | None = None) -> dict[str, Any]:
+    """Runs one training; returns (and writes to ``run.out``) the summary.
+
+    ``report`` is called after every evaluation with its learning-curve rows (one per design;
+    see :class:`~agents.ppo_training.PlacementEvaluator`): a sweep's early stopping reads them.
+    """
     started = time.perf_counter()
     run = with_checkpoint_policy(run)
 
@@ -362,6 +367,7 @@ def train(run: TrainingRun) -> dict[str, Any]:
         samples=run.eval_samples,
         seed=run.seed,
         max_seconds=None if run.max_minutes is None else run.max_minutes * 60,
+        report=report,
     )
     checkpoints = CheckpointCallback(
         max(1, run.checkpoint_every // run.n_envs), str(out / "checkpoints"), name_prefix="ppo"

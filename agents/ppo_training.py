@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import time
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -439,6 +440,8 @@ class PlacementEvaluator(BaseCallback):
         samples: Sampled rollouts per evaluation and design.
         seed: Seed of the sampling generator.
         max_seconds: Wall-clock limit of training, or None.
+        report: Called after each evaluation with that evaluation's :attr:`curve` rows (one per
+            design), e.g. to report to a Ray Tune scheduler.
     """
 
     def __init__(
@@ -448,6 +451,7 @@ class PlacementEvaluator(BaseCallback):
         samples: int = 4,
         seed: int = 0,
         max_seconds: float | None = None,
+        report: Callable[[list[dict[str, Any]]], None] | None = None,
     ) -> None:
         super().__init__()
         self.setup = setup
@@ -455,6 +459,7 @@ class PlacementEvaluator(BaseCallback):
         self.samples = samples
         self.rng = np.random.default_rng(seed)
         self.max_seconds = max_seconds
+        self.report = report
         self.envs = [setup.eval_env(i) for i in range(len(setup.options))]
         self.best: list[Episode | None] = [None] * len(self.envs)
         self.last: list[Episode | None] = [None] * len(self.envs)
@@ -512,6 +517,8 @@ class PlacementEvaluator(BaseCallback):
             if self.logger is not None:
                 self.logger.record(f"eval/{label}_greedy_cost", greedy.cost)
                 self.logger.record(f"eval/{label}_best_cost", self.best[i].cost)
+        if self.report is not None:
+            self.report(self.curve[-len(self.envs) :])
         return greedy_episodes
 
 

@@ -7,6 +7,7 @@ hang fails instead of stalling CI.
 from __future__ import annotations
 
 import csv
+import math
 import os
 import subprocess
 import sys
@@ -163,3 +164,49 @@ def test_ray_vec_env__more_envs_than_cluster_cpus_is_a_clear_error(local_ray):
 
     with pytest.raises(TrainingError, match="need 3 CPUs; the cluster has 2"):
         build_vec_env([EnvOptions("n10", None, 8)], 3, vec_env="ray", cpus_per_env=1.0)
+
+
+def test_sweep__a_tiny_placer_sweep_writes_its_table_and_best(local_ray, tmp_path):
+    from agents.sweeps import Sweep, parse_axis, run_sweep, write_outputs
+
+    sweep = Sweep(
+        "placer",
+        (parse_axis("start_acceptance=[0.05,0.5]", "grid"),),
+        ("n10", "ami33"),
+        seeds=1,
+        placer="annealing",
+        budget_evaluations=60,
+    )
+    rows = run_sweep(sweep, tmp_path, progress=False)
+    assert len(rows) == 2 * 2 * 1
+    assert all(r["legal"] and r["error"] == "" and math.isfinite(r["cost"]) for r in rows)
+    best = write_outputs(rows, sweep, tmp_path)
+    assert best["score"] == pytest.approx(1.0, abs=0.05)
+    text = (tmp_path / "sweep.md").read_text()
+    assert '`{"start_acceptance": 0.05}`' in text and '`{"start_acceptance": 0.5}`' in text
+    assert (tmp_path / "best.json").exists()
+
+
+def test_sweep__ppo_trials_report_every_evaluation_under_asha(local_ray, tmp_path):
+    from agents.sweeps import Sweep, parse_axis, run_sweep
+
+    sweep = Sweep(
+        "ppo",
+        (parse_axis("learning_rate=[0.0001,0.001]", "grid"),),
+        ("n10",),
+        fixed={
+            "grid": 8,
+            "timesteps": 192,
+            "eval_every": 64,
+            "n_steps": 64,
+            "batch_size": 32,
+            "n_epochs": 1,
+            "eval_samples": 0,
+            "checkpoint_every": 10_000,
+        },  # fmt: skip
+        grace_evaluations=1,
+    )
+    rows = run_sweep(sweep, tmp_path, progress=False)
+    assert len(rows) == 2
+    assert all(r["error"] == "" and math.isfinite(r["cost"]) for r in rows), rows
+    assert all(1 <= r["evaluations"] <= 4 for r in rows)  # 3 periodic + the final one at most

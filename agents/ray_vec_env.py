@@ -5,8 +5,10 @@ nodes of a Ray cluster: :meth:`RayVecEnv.step_async` sends each actor its action
 :meth:`RayVecEnv.step_wait` gathers the results, so the envs step in parallel. Each actor resets
 its env at the end of an episode exactly as ``DummyVecEnv`` does (the final observation in
 ``info["terminal_observation"]``, ``TimeLimit.truncated`` set), so that for the same seeds and
-actions the two give the same episodes, step for step. ``env_method`` (MaskablePPO's
-``action_masks``), ``get_attr`` and ``set_attr`` reach the envs through their actors.
+actions the two give the same episodes, step for step. ``env_method``, ``get_attr`` and
+``set_attr`` reach the envs through their actors. MaskablePPO asks for ``action_masks`` before
+every step; each actor sends its env's masks back with every step and reset, so that those
+calls cost no second round trip (on a cluster, the round trip is most of a step's cost).
 
 Actors are placed with Ray's ``SPREAD`` strategy, each holding ``cpus_per_env`` CPUs of the
 cluster (by default an even share, at most one), so that on a cluster the envs fill the worker
@@ -38,13 +40,15 @@ class EnvActor:
         env = self.env
         return env.observation_space, env.action_space, env.render_mode, dict(env.metadata)
 
-    def reset(self, seed: int | None, options: dict | None) -> tuple[Any, dict]:
-        """``env.reset`` with ``seed`` and, when given, ``options``."""
-        return self.env.reset(seed=seed, **({"options": options} if options else {}))
+    def reset(self, seed: int | None, options: dict | None) -> tuple[Any, dict, Any]:
+        """``env.reset`` with ``seed`` and, when given, ``options``; plus the action masks."""
+        obs, info = self.env.reset(seed=seed, **({"options": options} if options else {}))
+        return obs, info, self._masks()
 
-    def step(self, action: Any) -> tuple[Any, float, bool, dict, dict | None]:
-        """One step in SB3's convention: ``(obs, reward, done, info, reset_info)``; at the end
-        of an episode the env is reset here and ``obs`` is the new episode's first one."""
+    def step(self, action: Any) -> tuple[Any, float, bool, dict, dict | None, Any]:
+        """One step in SB3's convention, ``(obs, reward, done, info, reset_info, masks)``: at
+        the end of an episode the env is reset here and ``obs`` is the new episode's first one;
+        ``masks`` are the env's action masks now (None for an env without them)."""
         obs, reward, terminated, truncated, info = self.env.step(action)
         done = bool(terminated or truncated)
         info["TimeLimit.truncated"] = bool(truncated and not terminated)
@@ -52,7 +56,14 @@ class EnvActor:
         if done:
             info["terminal_observation"] = obs
             obs, reset_info = self.env.reset()
-        return obs, float(reward), done, info, reset_info
+        return obs, float(reward), done, info, reset_info, self._masks()
+
+    def _masks(self) -> Any:
+        try:
+            method = self.env.get_wrapper_attr("action_masks")
+        except AttributeError:
+            return None
+        return method()
 
     def call(self, name: str, args: tuple, kwargs: dict) -> Any:
         """``env.<name>(*args, **kwargs)``, looked up through the wrappers."""
@@ -130,6 +141,7 @@ class RayVecEnv(VecEnv):
             (key, np.zeros((self.num_envs, *shapes[key]), dtype=dtypes[key])) for key in self.keys
         )
         self._pending: list[Any] = []
+        self._masks: list[Any] | None = None  # each env's action masks since its last step
         self.closed = False
 
     # -- the VecEnv protocol -------------------------------------------------------------------
@@ -140,9 +152,11 @@ class RayVecEnv(VecEnv):
             actor.reset.remote(self._seeds[i], self._options[i])
             for i, actor in enumerate(self.actors)
         ]
-        for i, (obs, info) in enumerate(self._ray.get(refs)):
+        results = self._ray.get(refs)
+        for i, (obs, info, _) in enumerate(results):
             self._store(i, obs)
             self.reset_infos[i] = info
+        self._masks = [masks for _, _, masks in results]
         self._reset_seeds()
         self._reset_options()
         return self._observations()
@@ -157,10 +171,11 @@ class RayVecEnv(VecEnv):
         """The observations, rewards, dones and infos of the step sent by :meth:`step_async`."""
         results = self._ray.get(self._pending)
         self._pending = []
+        self._masks = [masks for *_, masks in results]
         rewards = np.zeros(self.num_envs, dtype=np.float32)
         dones = np.zeros(self.num_envs, dtype=bool)
         infos: list[dict] = []
-        for i, (obs, reward, done, info, reset_info) in enumerate(results):
+        for i, (obs, reward, done, info, reset_info, _) in enumerate(results):
             self._store(i, obs)
             rewards[i], dones[i] = reward, done
             infos.append(info)
@@ -191,18 +206,28 @@ class RayVecEnv(VecEnv):
         self._ray.get(refs)
 
     def env_method(
-        self,
-        method_name: str,
-        *method_args: Any,
-        indices: VecEnvIndices = None,
-        **method_kwargs: Any,
+        self, method_name: str, *method_args: Any, indices: VecEnvIndices = None, **method_kwargs
     ) -> list[Any]:
-        """Calls a method of each env of ``indices`` (e.g. MaskablePPO's ``action_masks``)."""
+        """Calls a method of each env of ``indices``; ``action_masks()`` is answered from the
+        masks that came back with the last step or reset."""
+        indices = self._get_indices(indices)
+        if method_name == "action_masks" and not (method_args or method_kwargs):
+            cached = self._cached_masks(indices)
+            if cached is not None:
+                return cached
         refs = [
-            self.actors[i].call.remote(method_name, method_args, method_kwargs)
-            for i in self._get_indices(indices)
+            self.actors[i].call.remote(method_name, method_args, method_kwargs) for i in indices
         ]
-        return self._ray.get(refs)
+        results = self._ray.get(refs)
+        if method_name != "action_masks":
+            self._masks = None  # any other method may change what the masks are
+        return results
+
+    def _cached_masks(self, indices: list[int]) -> list[Any] | None:
+        masks = self._masks
+        if masks is None or any(masks[i] is None for i in indices):
+            return None
+        return [masks[i].copy() for i in indices]
 
     def env_is_wrapped(self, wrapper_class: type, indices: VecEnvIndices = None) -> list[bool]:
         """Whether each env of ``indices`` is wrapped in ``wrapper_class``."""

@@ -66,6 +66,7 @@ from netlists.types import ORIENTATION_MATRICES, NodeKind, PlcSettings
 from placement_env.grid import Grid
 from placement_env.maps import density_map as block_density_map
 from placement_env.maps import spread_rectangles, top_mean
+from placement_env.wirelength import weighted_sum
 
 __all__ = [
     "DEFAULT_WEIGHTS",
@@ -333,7 +334,7 @@ def _wirelength(
         px = x[pins]  # (d, b)
         py = y[pins]
         hpwl = (px.max(axis=0) - px.min(axis=0)) + (py.max(axis=0) - py.min(axis=0))
-        total += float(np.dot(tables.wl_weight[nets], hpwl))
+        total += weighted_sum(tables.wl_weight[nets], hpwl)
     return total / ((width + height) * tables.net_count)
 
 

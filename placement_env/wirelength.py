@@ -14,6 +14,15 @@ import numpy as np
 from netlists import Netlist, NodeKind, Placement
 
 
+def weighted_sum(weights: np.ndarray, values: np.ndarray) -> float:
+    """``sum(weights * values)`` in numpy's pairwise order, the same for any BLAS thread count.
+
+    A BLAS dot product splits a long vector among its threads, so its last bits change with
+    the thread count (Ray workers run with ``OMP_NUM_THREADS=1``); the metrics must not.
+    """
+    return float(np.sum(np.multiply(weights, values)))
+
+
 def _entry_positions(netlist: Netlist, placement: Placement) -> np.ndarray:
     """(n_entries, 2) position of every (net, pin) incidence."""
     return placement.pin_positions(netlist)[netlist.arrays.entry_pin]
@@ -70,7 +79,7 @@ def net_hpwl(
 
 def hpwl(netlist: Netlist, placement: Placement) -> float:
     """Net-weighted HPWL: the sum over nets of weight x (bbox width + bbox height), microns."""
-    return float(netlist.net_weights @ net_hpwl(netlist, placement))
+    return weighted_sum(netlist.net_weights, net_hpwl(netlist, placement))
 
 
 def macro_net_mask(netlist: Netlist) -> tuple[np.ndarray, np.ndarray]:
@@ -93,7 +102,7 @@ def macro_hpwl(netlist: Netlist, placement: Placement) -> float:
     pads are ignored. Net weights apply (they are 1 in the ICCAD04 designs). Microns."""
     nets, entries = macro_net_mask(netlist)
     per_net = net_hpwl(netlist, placement, entry_mask=entries)
-    return float(netlist.net_weights[nets] @ per_net[nets])
+    return weighted_sum(netlist.net_weights[nets], per_net[nets])
 
 
 @numba.njit(cache=True)
@@ -175,4 +184,4 @@ def net_steiner(netlist: Netlist, placement: Placement) -> np.ndarray:
 
 def steiner_wirelength(netlist: Netlist, placement: Placement) -> float:
     """Net-weighted Steiner wirelength estimate (microns)."""
-    return float(netlist.net_weights @ net_steiner(netlist, placement))
+    return weighted_sum(netlist.net_weights, net_steiner(netlist, placement))

@@ -120,27 +120,40 @@ class Sweep:
         import inspect
 
         takes = inspect.signature(agents.PLACERS[self.placer]).parameters
-        for name, values in [(a.name, a.values) for a in self.axes] + [
-            (k, (v,)) for k, v in self.fixed.items()
-        ]:
+        for name, values in self._values():
             if name not in takes:
                 raise SweepError(
                     f"{self.placer} takes no option {name!r}; it takes {', '.join(takes)}"
                 )
             for value in values:
-                check_keywords(agents.PLACERS[self.placer], {name: value}, SweepError, "")
+                check_keywords(
+                    agents.PLACERS[self.placer], {name: value}, SweepError, "sweep option"
+                )
 
     def _check_ppo(self) -> None:
         from dataclasses import fields
 
+        from agents.cli import check_keywords
         from agents.ppo_run import TrainingRun
+        from agents.ppo_training import TrainingError
 
         names = {f.name for f in fields(TrainingRun)}
-        for name in [a.name for a in self.axes] + list(self.fixed):
+        for name, values in self._values():
             if name not in names:
                 raise SweepError(f"train_agent.py has no option --{name.replace('_', '-')}")
+            for value in values:
+                check_keywords(TrainingRun, {name: value}, SweepError, "sweep option")
         if self.grace_evaluations < 1:
             raise SweepError(f"grace_evaluations must be at least 1, got {self.grace_evaluations}")
+        first = {name: values[0] for name, values in self._values()}
+        try:  # the run's own checks, on the first configuration, before any trial starts
+            TrainingRun(**{**first, "design": (self.designs[0],), "out": "."})
+        except TrainingError as error:
+            raise SweepError(str(error)) from None
+
+    def _values(self) -> list[tuple[str, tuple]]:
+        """(option, the values a trial may give it) for the axes and the fixed options."""
+        return [(a.name, a.values) for a in self.axes] + [(k, (v,)) for k, v in self.fixed.items()]
 
 
 def parse_axis(item: str, kind: str) -> Axis:
@@ -379,8 +392,9 @@ def summarise(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[st
     """Per configuration: each design's mean and std cost, the runs that failed, and the score
     (geometric mean over designs of mean cost / the best configuration's mean cost there).
 
-    Returns the configurations, best first, and the best one. A configuration with a failed run
-    on some design scores infinity there (it has no mean to compare).
+    Returns the configurations, best first, and the best one. A configuration whose runs all
+    failed on a design scores infinity; a design where every configuration failed is left out
+    of the scores (it ranks nothing).
     """
     designs = sorted({r["design"] for r in rows})
     by: dict[str, dict[str, list[float]]] = {}
@@ -396,9 +410,10 @@ def summarise(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[st
         for config, per in by.items()
     }
     best_mean = {d: min(m[d] for m in means.values()) for d in designs}
+    scored = [d for d in designs if math.isfinite(best_mean[d])]  # some configuration ran there
     table = []
     for config, per in by.items():
-        ratios = [means[config][d] / best_mean[d] for d in designs]
+        ratios = [means[config][d] / best_mean[d] for d in scored]
         score = (
             math.exp(statistics.fmean(math.log(r) for r in ratios))
             if all(math.isfinite(r) and r > 0 for r in ratios)

@@ -253,12 +253,14 @@ def _mains():
                 "train_agent",
                 "train_refiner",
                 "train_router",
+                "sweep",
             )
         },
     }
 
 
 MAINS = _mains()
+MAINS["sweep_ppo"] = MAINS["sweep"]  # the PPO sweep, drawn apart from the placer sweep
 
 
 @st.composite
@@ -370,6 +372,56 @@ def command_lines(draw, folder: Path):
                 "--device": st.sampled_from(DEVICES),
             },
         ),
+        "sweep": (
+            [
+                "placer",
+                "--placer",
+                "annealing",
+                "--designs",
+                "n10",
+                "--budget-evaluations",
+                "10",
+                "--grid",
+                "start_acceptance=[0.1]",
+                "--out",
+                out,
+                "--no-progress",
+            ],  # fmt: skip
+            {
+                "--designs": design,
+                "--seeds": number,
+                "--samples": number,
+                "--placer": st.sampled_from(["greedy", "nope", ""]),
+                "--grid": st.sampled_from(
+                    ["start_acceptance=[2]", "x=[1]", "grid=[]", "grid", "seed=[1]", "grid=[8"]
+                ),
+                "--uniform": st.sampled_from(["start_acceptance=0.5:0.1", "grid=1", "x=0:1"]),
+                "--set": st.sampled_from(KEY_VALUES + ["grid=x", "out=y"]),
+            },
+        ),
+        "sweep_ppo": (
+            [
+                "ppo",
+                "--designs",
+                "n10",
+                "--grid",
+                "learning_rate=[0.001]",
+                "--set",
+                "grid=8",
+                "--out",
+                out,
+                "--no-progress",
+            ],  # fmt: skip
+            {
+                "--designs": design,
+                "--grid": st.sampled_from(
+                    ['learning_rate=["x"]', "n_envs=[0]", "ent_coef=[0.0,0.01]", "bogus=[1]"]
+                ),
+                "--loguniform": st.sampled_from(["learning_rate=0:1", "ent_coef=0.001:0.1"]),
+                "--set": st.sampled_from(KEY_VALUES + ["policy=mlp", "timesteps=0"]),
+                "--grace-evaluations": number,
+            },
+        ),
         "train_router": (
             ["--grid", "8", "--out", out],
             {
@@ -411,6 +463,7 @@ def test_command_lines__drawn_options__run_or_exit_2_with_one_error_line(data, m
     from sb3_contrib import MaskablePPO
 
     monkeypatch.setattr(MaskablePPO, "learn", _refuse_training)
+    monkeypatch.setitem(MAINS["sweep"].__globals__, "run_sweep", _refuse_training)  # no Ray
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         files = _files(folder)

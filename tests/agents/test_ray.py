@@ -210,3 +210,17 @@ def test_sweep__ppo_trials_report_every_evaluation_under_asha(local_ray, tmp_pat
     assert len(rows) == 2
     assert all(r["error"] == "" and math.isfinite(r["cost"]) for r in rows), rows
     assert all(1 <= r["evaluations"] <= 4 for r in rows)  # 3 periodic + the final one at most
+
+
+def test_train_agent__trains_from_ray_envs(local_ray, tmp_path):
+    from agents.ppo_run import TrainingRun, train
+
+    run = TrainingRun(
+        design=("n10",), grid=8, n_envs=2, vec_env="ray", timesteps=128, n_steps=32,
+        batch_size=32, n_epochs=1, eval_every=64, eval_samples=0, progress=False,
+        out=str(tmp_path / "run"), device="cpu",
+    )  # fmt: skip
+    summary = train(run)
+    assert summary["timesteps"] >= 128
+    assert math.isfinite(summary["designs"]["n10"]["best_cost"])
+    assert (tmp_path / "run" / "model.zip").exists()

@@ -79,6 +79,18 @@ def test_summarise__scores_are_geometric_means_of_ratios_to_each_designs_best():
     assert "| `A` | 1.4142 | 11 ± 1.41 (2) | 200 ± 0 (1) | 0 |" in text
 
 
+def test_summarise__a_design_where_every_configuration_failed_is_left_out_of_the_score():
+    rows = [
+        {"config": "A", "design": "d1", "cost": 10.0},
+        {"config": "B", "design": "d1", "cost": 20.0},
+        {"config": "A", "design": "no_macros", "cost": math.inf},
+        {"config": "B", "design": "no_macros", "cost": math.inf},
+    ]
+    table, best = summarise(rows)
+    assert [(e["config"], e["score"], e["failed"]) for e in table] == [("A", 1.0, 1), ("B", 2.0, 1)]
+    assert "| `A` | 1.0000 | 10 ± 0 (1) | - | 1 |" in markdown(table)
+
+
 def test_write_outputs__writes_trials_summary_and_best(tmp_path):
     sweep = Sweep("placer", _axis(), ("n10",), placer="annealing", budget_evaluations=10)
     rows = [

@@ -131,3 +131,39 @@ def test_compare_placers__an_out_that_is_a_file_or_an_unknown_design_leaves_noth
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 2 and "no_such_design" in done.stderr
     assert not fresh.exists()
+
+
+def test_compare_placers__a_run_that_raises_is_retried_then_reported_in_its_row(
+    tmp_path, monkeypatch, capsys
+):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("compare_placers_under_test", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    real_run_one = module.run_one
+    calls = []
+
+    def flaky(name, label, placer, seed, *rest):
+        calls.append((placer, seed))
+        if placer == "greedy" and seed == 1:
+            raise MemoryError("the worker ran out of memory")
+        return real_run_one(name, label, placer, seed, *rest)
+
+    monkeypatch.setattr(module, "run_one", flaky)
+    out = tmp_path / "cmp"
+    status = module.main([
+        "--designs", "n10", "--placers", "greedy", "random", "--seeds", "2",
+        "--budget-evaluations", "20", "--no-route", "--executor", "serial", "--out", str(out),
+        "--no-progress",
+    ])  # fmt: skip
+    assert status == 1  # a failed run, without --keep-going
+    assert calls.count(("greedy", 1)) == 2  # tried once more
+    with open(out / "results.csv") as handle:
+        rows = {(r["placer"], r["seed"]): r for r in csv.DictReader(handle)}
+    bad = rows[("greedy", "1")]
+    assert bad["error"] == "MemoryError: the worker ran out of memory" and bad["attempts"] == "2"
+    assert bad["legal"] == "False" and bad["hpwl"] == ""
+    others = [r for key, r in rows.items() if key != ("greedy", "1") and r["seed"] != ""]
+    assert len(others) == 3 and all(r["error"] == "" and r["attempts"] == "1" for r in others)
+    assert "failed: greedy on n10 seed 1" in capsys.readouterr().err

@@ -8,6 +8,7 @@ from agents import (  # noqa: F401  (register the placers)
     analytical,
     annealing,
     evolution,
+    floorplan,
     greedy,
     learned,
     learned_annealing,

@@ -1,0 +1,291 @@
+"""``floorplan``: fixed-outline floorplanning of the hard macros, annealed on a sequence pair.
+
+Dense block-level dies (the TPU chips are 79% full, ami49 87%) defeat placers that drop blocks
+on a grid: random rollouts dead-end, and the legaliser repairs by packing around the centre. A
+topological representation cannot produce an overlap, so the search never leaves the legal set.
+The sequence pair (:mod:`agents.sequence_pair`) was chosen over a B*-tree for that reason, and
+because any of its moves (a swap in one order or in both, a rotation) keeps every state valid
+without repair. Packing costs O(n log n), so a move costs about as much as scoring it.
+
+Cost of a state: HPWL (:func:`placement_env.wirelength.hpwl` over the problem's sub-netlist:
+the macros, ports and the context of :mod:`agents.base`) divided by the start's HPWL, plus
+``area_weight`` x the packing's bounding-box area over the die's, plus a penalty on the packing's
+relative excess over the die's width and height. The penalty's weight grows from
+``outline_weight`` to 10 x ``outline_weight`` over the run, so that the search roams first and
+fits the outline by the end. The packing sits centred in the die's spare room. Only a state
+that fits the outline can be the result. The greedy placement that the first sequence pair is
+read from stays a candidate: when no packing that fits beats it (a tiny budget on a crowded
+die), the result is that greedy placement, and the notes say so. The Metropolis loop, start
+temperature and cooling are those of :mod:`agents.annealing` (one loop for all the annealers).
+The sequence distance of a swap shrinks with the move radius, so that the last part of a run
+makes local moves.
+
+Fixed hard macros are not supported (the packing would have to route around them). Neither is
+a design whose macros cannot fit the die at all.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from agents.annealing import calibrate, metropolis
+from agents.annealing_schedule import RADIUS_START, START_ACCEPTANCE
+from agents.base import (
+    Budget,
+    MacroProblem,
+    Meter,
+    Placer,
+    PlacerError,
+    PlacerResult,
+    PlacerStats,
+    register,
+)
+from agents.greedy import greedy_sub_placement
+from agents.sequence_pair import pack
+from netlists import Design, NodeKind, Placement
+from placement_env.wirelength import hpwl
+
+MOVES = ("swap_positive", "swap_negative", "swap_both", "rotate", "flip")
+#: Orientations whose footprint is the block's as drawn (N, S, FN, FS) and turned (E, W, FE, FW).
+UPRIGHT = np.array([0, 1, 4, 5])
+TURNED = np.array([2, 3, 6, 7])
+
+
+def sequence_pair_of(centres: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A sequence pair that keeps the left/below relations of blocks at ``centres``: positive
+    by x - y, negative by x + y (a block left of another on the same row comes first in both;
+    one below another in the same column comes later in positive and first in negative)."""
+    x, y = centres[:, 0], centres[:, 1]
+    positive = np.lexsort((np.arange(len(x)), x - y))
+    negative = np.lexsort((np.arange(len(x)), x + y))
+    return positive.astype(np.int64), negative.astype(np.int64)
+
+
+@register
+class FloorplanPlacer(Placer):
+    """Sequence-pair annealing of the movable hard macros inside the die.
+
+    Args:
+        rotate: Allow 90-degree rotations (width and height swap); flips that keep the footprint
+            are always allowed.
+        outline_weight: Cost of exceeding the die by its whole width or height, in units of the
+            start's HPWL, at the start of the run (10x at the end).
+        area_weight: Weight of the packing's area over the die's (0: wirelength only; raise it
+            to pack tightly, e.g. for an area benchmark).
+        move_weights: Relative frequencies of the moves of :data:`MOVES` (a rotation's weight is
+            ignored without ``rotate``).
+        context: ``"placed"`` or ``"macros"`` (see :mod:`agents.base`).
+        start_acceptance: Probability of accepting an average uphill move at the start.
+        grid: Cells per side of the greedy placement the first sequence pair comes from.
+        default_evaluations: Budget in evaluations when the caller gives none.
+    """
+
+    name = "floorplan"
+
+    def __init__(
+        self,
+        rotate: bool = False,
+        outline_weight: float = 4.0,
+        area_weight: float = 0.0,
+        move_weights: tuple[float, float, float, float, float] = (0.3, 0.3, 0.2, 0.1, 0.1),
+        context: str = "placed",
+        start_acceptance: float = START_ACCEPTANCE,
+        grid: int = 64,
+        default_evaluations: int = 5000,
+    ) -> None:
+        weights = np.asarray(move_weights, dtype=float)
+        if weights.shape != (len(MOVES),) or (weights < 0).any() or not weights.sum() > 0:
+            raise PlacerError(f"move_weights takes {len(MOVES)} weights >= 0 for {MOVES}")
+        if not rotate:
+            weights[MOVES.index("rotate")] = 0.0
+        if not weights.sum() > 0:
+            raise PlacerError("move_weights leaves no move once rotations are off")
+        if not outline_weight > 0:
+            raise PlacerError(f"outline_weight must be positive, got {outline_weight}")
+        if not area_weight >= 0:
+            raise PlacerError(f"area_weight must be >= 0, got {area_weight}")
+        if not 0.0 < start_acceptance < 1.0:
+            raise PlacerError(f"start_acceptance must be in (0, 1), got {start_acceptance}")
+        self.rotate = rotate
+        self.outline_weight = float(outline_weight)
+        self.area_weight = float(area_weight)
+        self.move_p = weights / weights.sum()
+        self.context = context
+        self.start_acceptance = start_acceptance
+        self.grid_size = grid
+        self.default_evaluations = default_evaluations
+
+    def place(self, design: Design, rng: np.random.Generator, budget: Budget) -> PlacerResult:
+        meter = Meter(budget.or_default(self.default_evaluations))
+        problem = MacroProblem(design, self.context)
+        sub = problem.sub
+        fixed = (sub.node_kinds == int(NodeKind.HARD_MACRO)) & sub.node_fixed
+        if fixed.any():
+            raise PlacerError(
+                f"floorplan packs around no fixed block; {design.netlist.name!r} has "
+                f"{int(fixed.sum())} fixed hard macros"
+            )
+        local = problem.local
+        sizes = sub.node_sizes[local].astype(np.float64)
+        canvas = sub.canvas
+        if sizes.prod(axis=1).sum() > canvas.width * canvas.height:
+            raise PlacerError(
+                f"the hard macros of {design.netlist.name!r} cover more than the die's area"
+            )
+        state = Packing(problem, sizes, self.outline_weight, self.area_weight)
+        n = len(local)
+        greedy: Placement | None = None
+        try:  # the greedy placement's left/below relations, compacted
+            greedy, _, _ = greedy_sub_placement(problem, self.grid_size)
+            first = sequence_pair_of(greedy.positions[local])
+        except PlacerError:  # a die too full for the greedy placer: any order will do
+            first = (rng.permutation(n), rng.permutation(n))
+        meter.spend(1)
+        current = state.evaluate(*first, np.zeros(n, dtype=np.int64))
+        run = {"now": current, "best": current if current.fits else None}
+
+        def propose(radius: float) -> Layout | None:
+            return self._propose(rng, run["now"], radius, n)
+
+        def delta_of(candidate: Layout) -> float:
+            progress = meter.fraction()
+            state.score(candidate)
+            return state.cost(candidate, progress) - state.cost(run["now"], progress)
+
+        def accept(candidate: Layout) -> None:
+            run["now"] = candidate
+            best = run["best"]
+            if candidate.fits and (best is None or candidate.hpwl < best.hpwl):
+                run["best"] = candidate
+
+        start_cost = state.cost(current, 0.0)
+        t_start = calibrate(meter, propose, delta_of, cost=start_cost,
+                            accept=self.start_acceptance)  # fmt: skip
+        accepted, proposed = metropolis(
+            rng, meter, propose, delta_of, accept, lambda move: None, lambda: None,
+            cost=start_cost, t_start=t_start, tolerance=1e-12,
+        )  # fmt: skip
+        found = run["best"]
+        if found is None or (greedy is not None and hpwl(sub, greedy) < found.hpwl):
+            if greedy is None:
+                now = run["now"]
+                raise PlacerError(
+                    f"floorplan found no packing inside the {canvas.width:g} x "
+                    f"{canvas.height:g} die within the budget (last: {now.width:g} x "
+                    f"{now.height:g}) and the greedy placer found no start; give a larger budget"
+                )
+            result, what = greedy, "greedy start (no better packing fit the outline)"
+        else:
+            result, what = found.placement, f"packing {found.width:.6g} x {found.height:.6g}"
+        stats = PlacerStats(
+            evaluations=meter.evaluations,
+            seconds=meter.seconds,
+            notes=(
+                f"start_hpwl={current.hpwl:.6g}",
+                f"result={what}",
+                f"result_hpwl={hpwl(sub, result):.6g}",
+                f"accepted={accepted}/{proposed}",
+            ),
+        )
+        return PlacerResult(problem.to_full(result), stats)
+
+    def _propose(
+        self, rng: np.random.Generator, now: Layout, radius: float, n: int
+    ) -> Layout | None:
+        kind = MOVES[rng.choice(len(MOVES), p=self.move_p)]
+        positive, negative, orient = now.positive, now.negative, now.orientations
+        if kind in ("rotate", "flip"):
+            block = int(rng.integers(n))
+            turned = bool(np.isin(orient[block], TURNED))
+            choices = (
+                (UPRIGHT if turned else TURNED)
+                if kind == "rotate"
+                else (TURNED if turned else UPRIGHT)
+            )
+            choices = choices[choices != orient[block]]
+            orient = orient.copy()
+            orient[block] = rng.choice(choices)
+            return Layout(positive, negative, orient)
+        if n < 2:
+            return None
+        # Swap partners at most `reach` places apart: the whole order at the start, neighbours
+        # at the end (the radius falls from RADIUS_START to RADIUS_END over the run).
+        reach = max(1, int(round(n * min(1.0, radius / RADIUS_START))))
+        i = int(rng.integers(n))
+        j = i + int(rng.integers(1, reach + 1)) * (1 if rng.random() < 0.5 else -1)
+        j = min(max(j, 0), n - 1)
+        if j == i:
+            j = (i + 1) % n
+        if kind in ("swap_positive", "swap_both"):
+            positive = positive.copy()
+            a, b = positive[i], positive[j]
+            positive[i], positive[j] = b, a
+            if kind == "swap_both":
+                negative = negative.copy()
+                ia, ib = np.flatnonzero(negative == a)[0], np.flatnonzero(negative == b)[0]
+                negative[ia], negative[ib] = b, a
+        else:
+            negative = negative.copy()
+            negative[i], negative[j] = negative[j], negative[i]
+        return Layout(positive, negative, orient)
+
+
+class Layout:
+    """A sequence pair with orientations and, once scored, its packing, HPWL and fit."""
+
+    __slots__ = ("excess", "fits", "height", "hpwl", "negative", "orientations", "placement",
+                 "positive", "width")  # fmt: skip
+
+    def __init__(self, positive: np.ndarray, negative: np.ndarray, orientations: np.ndarray):
+        self.positive, self.negative, self.orientations = positive, negative, orientations
+        self.hpwl = self.width = self.height = self.excess = float("nan")
+        self.fits = False
+        self.placement: Placement | None = None
+
+
+class Packing:
+    """Scores layouts of one problem: packs them, centres them in the die, prices them."""
+
+    def __init__(
+        self, problem: MacroProblem, sizes: np.ndarray, outline_weight: float, area_weight: float
+    ) -> None:
+        self.problem = problem
+        self.sizes = sizes
+        self.outline_weight = outline_weight
+        self.area_weight = area_weight
+        self.scale = 1.0
+
+    def evaluate(self, positive: np.ndarray, negative: np.ndarray, orient: np.ndarray) -> Layout:
+        """The first layout, scored; its HPWL becomes the cost's unit."""
+        layout = self.score(Layout(positive, negative, orient))
+        self.scale = max(layout.hpwl, 1e-9)
+        return layout
+
+    def cost(self, layout: Layout, progress: float) -> float:
+        """The annealed cost of a scored layout at ``progress`` (0 to 1) of the run."""
+        canvas = self.problem.sub.canvas
+        area = layout.width * layout.height / (canvas.width * canvas.height)
+        penalty = self.outline_weight * (1.0 + 9.0 * progress) * layout.excess
+        return layout.hpwl / self.scale + self.area_weight * area + penalty
+
+    def score(self, layout: Layout) -> Layout:
+        """Packs ``layout`` and fills in its placement, HPWL, excess and fit."""
+        canvas = self.problem.sub.canvas
+        turned = np.isin(layout.orientations, TURNED)
+        w = np.where(turned, self.sizes[:, 1], self.sizes[:, 0])
+        h = np.where(turned, self.sizes[:, 0], self.sizes[:, 1])
+        x, y, width, height = pack(layout.positive, layout.negative, w, h)
+        left = canvas.x_min + max(0.0, (canvas.width - width) / 2)
+        bottom = canvas.y_min + max(0.0, (canvas.height - height) / 2)
+        centres = np.column_stack((left + x + w / 2, bottom + y + h / 2))
+        layout.placement = self.problem.start.with_positions(
+            self.problem.local, centres, layout.orientations
+        )
+        layout.width, layout.height = width, height
+        layout.excess = (
+            max(0.0, width - canvas.width) / canvas.width
+            + max(0.0, height - canvas.height) / canvas.height
+        )
+        layout.fits = layout.excess <= 1e-12
+        layout.hpwl = hpwl(self.problem.sub, layout.placement)
+        return layout

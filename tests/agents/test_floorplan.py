@@ -1,0 +1,126 @@
+"""The sequence-pair packing against its O(n^2) golden version, and the floorplan placer."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import agents
+import netlists
+from agents.floorplan import TURNED, sequence_pair_of
+from agents.sequence_pair import pack, pack_naive
+from placement_env.legality import check_legality
+
+
+@st.composite
+def sequence_pairs(draw):
+    n = draw(st.integers(1, 12))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    sizes = rng.integers(1, 9, size=(n, 2)).astype(float)  # integers: ties between ends happen
+    return rng.permutation(n), rng.permutation(n), sizes[:, 0], sizes[:, 1]
+
+
+def _overlaps(x, y, w, h) -> bool:
+    for a in range(len(x)):
+        for b in range(a + 1, len(x)):
+            if min(x[a] + w[a], x[b] + w[b]) - max(x[a], x[b]) > 0 and (
+                min(y[a] + h[a], y[b] + h[b]) - max(y[a], y[b]) > 0
+            ):
+                return True
+    return False
+
+
+@settings(max_examples=200, deadline=None)
+@given(sequence_pairs())
+def test_pack__equals_the_constraint_graph_longest_paths_and_never_overlaps(pair):
+    positive, negative, w, h = pair
+    x, y, width, height = pack(positive, negative, w, h)
+    gx, gy, gwidth, gheight = pack_naive(positive, negative, w, h)
+    assert np.array_equal(x, gx) and np.array_equal(y, gy)
+    assert (width, height) == (gwidth, gheight)
+    assert not _overlaps(x, y, w, h)
+    assert width == np.max(x + w) and height == np.max(y + h)
+
+
+def test_pack__the_textbook_relations():
+    # a left of b: before in both; c below a: after a in positive, before a in negative.
+    x, y, width, height = pack(
+        np.array([0, 1, 2]), np.array([2, 0, 1]), np.array([2.0, 3.0, 4.0]), np.ones(3)
+    )
+    assert x.tolist() == [0.0, 2.0, 0.0] and y.tolist() == [1.0, 1.0, 0.0]
+    assert (width, height) == (5.0, 2.0)
+
+
+def test_sequence_pair_of__a_grid_of_blocks_packs_back_to_the_same_grid():
+    centres = np.array([[i + 0.5, j + 0.5] for j in range(3) for i in range(3)])
+    positive, negative = sequence_pair_of(centres)
+    x, y, width, height = pack(positive, negative, np.ones(9), np.ones(9))
+    assert np.array_equal(np.column_stack((x + 0.5, y + 0.5)), centres)
+    assert (width, height) == (3.0, 3.0)
+
+
+@pytest.mark.parametrize("rotate", [False, True])
+def test_floorplan__legal_inside_the_outline_and_rotates_only_when_allowed(rotate):
+    design = netlists.load("n30")
+    result = agents.make_placer("floorplan", rotate=rotate).place(
+        design, np.random.default_rng(0), agents.Budget(evaluations=800)
+    )
+    placement = result.placement
+    assert check_legality(design.netlist, placement).is_legal  # no legaliser involved
+    macros = np.flatnonzero(design.netlist.node_kinds == int(netlists.NodeKind.HARD_MACRO))
+    turned = np.isin(placement.orientations[macros], TURNED)
+    assert turned.any() == rotate  # seed 0 keeps some turned blocks when they are allowed
+    footprints = placement.footprints(design.netlist, macros)
+    sizes = design.netlist.node_sizes[macros]
+    assert np.array_equal(footprints[turned], sizes[turned][:, ::-1])
+    corners = placement.positions[macros] - footprints / 2
+    canvas = design.netlist.canvas
+    assert (corners >= [canvas.x_min - 1e-9, canvas.y_min - 1e-9]).all()
+    assert (corners + footprints <= [canvas.x_max + 1e-9, canvas.y_max + 1e-9]).all()
+
+
+def test_floorplan__beats_greedy_on_wirelength_and_is_deterministic_for_a_seed():
+    from placement_env.wirelength import hpwl
+
+    design = netlists.load("n100")
+    run = [
+        agents.make_placer("floorplan").place(
+            design, np.random.default_rng(3), agents.Budget(evaluations=1500)
+        )
+        for _ in range(2)
+    ]
+    assert run[0].placement.same_as(run[1].placement)
+    greedy = agents.make_placer("greedy").place(
+        design, np.random.default_rng(3), agents.Budget(evaluations=10)
+    )
+    assert hpwl(design.netlist, run[0].placement) < hpwl(design.netlist, greedy.placement)
+
+
+def test_floorplan__bad_options_and_impossible_designs_are_placer_errors():
+    with pytest.raises(agents.PlacerError, match="move_weights"):
+        agents.make_placer("floorplan", move_weights=(1.0, 0.0))
+    with pytest.raises(agents.PlacerError, match="no move once rotations are off"):
+        agents.make_placer("floorplan", move_weights=(0.0, 0.0, 0.0, 1.0, 0.0))
+    with pytest.raises(agents.PlacerError, match="outline_weight"):
+        agents.make_placer("floorplan", outline_weight=0.0)
+
+
+def test_floorplan__on_a_crowded_die_a_tiny_budget_returns_the_greedy_start_and_says_so():
+    crowded = netlists.load("ami49")  # 87% full: 50 moves find no packing inside the die
+    result = agents.make_placer("floorplan").place(
+        crowded, np.random.default_rng(0), agents.Budget(evaluations=50)
+    )
+    greedy = agents.make_placer("greedy").place(
+        crowded, np.random.default_rng(0), agents.Budget(evaluations=1)
+    )
+    assert "result=greedy start (no better packing fit the outline)" in result.stats.notes
+    assert result.placement.same_as(greedy.placement)
+    # With a budget, a packing that fits wins (seed 0, 20,000 moves; area weight to pack tight).
+    packed = agents.make_placer("floorplan", rotate=True, area_weight=1.0).place(
+        crowded, np.random.default_rng(0), agents.Budget(evaluations=20_000)
+    )
+    assert any(note.startswith("result=packing") for note in packed.stats.notes)
+    assert check_legality(crowded.netlist, packed.placement).is_legal

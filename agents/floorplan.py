@@ -12,7 +12,8 @@ the macros, ports and the context of :mod:`agents.base`) divided by the start's 
 ``area_weight`` x the packing's bounding-box area over the die's, plus a penalty on the packing's
 relative excess over the die's width and height. The penalty's weight grows from
 ``outline_weight`` to 10 x ``outline_weight`` over the run, so that the search roams first and
-fits the outline by the end. The packing sits centred in the die's spare room. Only a state
+fits the outline by the end. Without fixed blocks the packing sits centred in the die's spare
+room. Only a state
 that fits the outline can be the result. The greedy placement that the first sequence pair is
 read from stays a candidate: when no packing that fits beats it (a tiny budget on a crowded
 die), the result is that greedy placement, and the notes say so. The Metropolis loop, start
@@ -20,8 +21,10 @@ temperature and cooling are those of :mod:`agents.annealing` (one loop for all t
 The sequence distance of a swap shrinks with the move radius, so that the last part of a run
 makes local moves.
 
-Fixed hard macros are not supported (the packing would have to route around them). Neither is
-a design whose macros cannot fit the die at all.
+Fixed hard macros are pre-placed blocks of the sequence pair (:mod:`agents.sequence_pair`): a
+packing that pushes one off its place is priced like an overflow of the outline, so only
+packings that leave every fixed block where it is can be results. A design whose hard macros
+cover more than the die is refused.
 """
 
 from __future__ import annotations
@@ -119,25 +122,26 @@ class FloorplanPlacer(Placer):
         meter = Meter(budget.or_default(self.default_evaluations))
         problem = MacroProblem(design, self.context)
         sub = problem.sub
-        fixed = (sub.node_kinds == int(NodeKind.HARD_MACRO)) & sub.node_fixed
-        if fixed.any():
-            raise PlacerError(
-                f"floorplan packs around no fixed block; {design.netlist.name!r} has "
-                f"{int(fixed.sum())} fixed hard macros"
-            )
         local = problem.local
-        sizes = sub.node_sizes[local].astype(np.float64)
+        fixed = np.flatnonzero((sub.node_kinds == int(NodeKind.HARD_MACRO)) & sub.node_fixed)
+        blocks = np.concatenate([local, fixed])
         canvas = sub.canvas
+        sizes = np.concatenate(
+            [sub.node_sizes[local].astype(np.float64), problem.start.footprints(sub, fixed)]
+        )
         if sizes.prod(axis=1).sum() > canvas.width * canvas.height:
             raise PlacerError(
                 f"the hard macros of {design.netlist.name!r} cover more than the die's area"
             )
-        state = Packing(problem, sizes, self.outline_weight, self.area_weight)
-        n = len(local)
+        corner = np.array([canvas.x_min, canvas.y_min])
+        floors = np.zeros((len(blocks), 2))
+        floors[len(local) :] = problem.start.positions[fixed] - sizes[len(local) :] / 2 - corner
+        state = Packing(problem, sizes, floors, self.outline_weight, self.area_weight)
+        n = len(blocks)
         greedy: Placement | None = None
         try:  # the greedy placement's left/below relations, compacted
             greedy, _, _ = greedy_sub_placement(problem, self.grid_size)
-            first = sequence_pair_of(greedy.positions[local])
+            first = sequence_pair_of(greedy.positions[blocks])
         except PlacerError:  # a die too full for the greedy placer: any order will do
             first = (rng.permutation(n), rng.permutation(n))
         meter.spend(1)
@@ -145,7 +149,7 @@ class FloorplanPlacer(Placer):
         run = {"now": current, "best": current if current.fits else None}
 
         def propose(radius: float) -> Layout | None:
-            return self._propose(rng, run["now"], radius, n)
+            return self._propose(rng, run["now"], radius, len(local))
 
         def delta_of(candidate: Layout) -> float:
             progress = meter.fraction()
@@ -190,12 +194,15 @@ class FloorplanPlacer(Placer):
         return PlacerResult(problem.to_full(result), stats)
 
     def _propose(
-        self, rng: np.random.Generator, now: Layout, radius: float, n: int
+        self, rng: np.random.Generator, now: Layout, radius: float, movable: int
     ) -> Layout | None:
+        """A neighbour of ``now``: two blocks swapped in one order or both (pre-placed blocks
+        too), or one of the first ``movable`` blocks turned or flipped."""
         kind = MOVES[rng.choice(len(MOVES), p=self.move_p)]
         positive, negative, orient = now.positive, now.negative, now.orientations
+        n = len(positive)
         if kind in ("rotate", "flip"):
-            block = int(rng.integers(n))
+            block = int(rng.integers(movable))
             turned = bool(np.isin(orient[block], TURNED))
             choices = (
                 (UPRIGHT if turned else TURNED)
@@ -244,13 +251,25 @@ class Layout:
 
 
 class Packing:
-    """Scores layouts of one problem: packs them, centres them in the die, prices them."""
+    """Scores layouts of one problem: packs them into the die, prices them.
+
+    Blocks are the problem's movable macros (``problem.local``) followed by its fixed hard
+    macros, which are pinned at ``floors`` (lower-left corners relative to the die's).
+    """
 
     def __init__(
-        self, problem: MacroProblem, sizes: np.ndarray, outline_weight: float, area_weight: float
+        self,
+        problem: MacroProblem,
+        sizes: np.ndarray,
+        floors: np.ndarray,
+        outline_weight: float,
+        area_weight: float,
     ) -> None:
         self.problem = problem
         self.sizes = sizes
+        self.floors = floors
+        self.movable = len(problem.local)
+        self.pinned = np.arange(len(sizes)) >= self.movable
         self.outline_weight = outline_weight
         self.area_weight = area_weight
         self.scale = 1.0
@@ -269,23 +288,31 @@ class Packing:
         return layout.hpwl / self.scale + self.area_weight * area + penalty
 
     def score(self, layout: Layout) -> Layout:
-        """Packs ``layout`` and fills in its placement, HPWL, excess and fit."""
+        """Packs ``layout`` and fills in its placement, HPWL, excess and fit. The excess is the
+        packing's overflow of the die's width and height plus the pre-placed blocks' push, each
+        relative to the die; the layout fits when it is zero."""
         canvas = self.problem.sub.canvas
         turned = np.isin(layout.orientations, TURNED)
         w = np.where(turned, self.sizes[:, 1], self.sizes[:, 0])
         h = np.where(turned, self.sizes[:, 0], self.sizes[:, 1])
-        x, y, width, height = pack(layout.positive, layout.negative, w, h)
-        left = canvas.x_min + max(0.0, (canvas.width - width) / 2)
-        bottom = canvas.y_min + max(0.0, (canvas.height - height) / 2)
-        centres = np.column_stack((left + x + w / 2, bottom + y + h / 2))
+        x, y, width, height, push = pack(
+            layout.positive, layout.negative, w, h, self.floors, self.pinned
+        )
+        left, bottom = canvas.x_min, canvas.y_min
+        if not self.pinned.any():  # free to sit anywhere: centred in the spare room
+            left += max(0.0, (canvas.width - width) / 2)
+            bottom += max(0.0, (canvas.height - height) / 2)
+        m = self.movable
+        centres = np.column_stack((left + x[:m] + w[:m] / 2, bottom + y[:m] + h[:m] / 2))
         layout.placement = self.problem.start.with_positions(
-            self.problem.local, centres, layout.orientations
+            self.problem.local, centres, layout.orientations[:m]
         )
         layout.width, layout.height = width, height
         layout.excess = (
             max(0.0, width - canvas.width) / canvas.width
             + max(0.0, height - canvas.height) / canvas.height
+            + push / (canvas.width + canvas.height)
         )
-        layout.fits = layout.excess <= 1e-12
+        layout.fits = layout.excess <= 1e-9
         layout.hpwl = hpwl(self.problem.sub, layout.placement)
         return layout

@@ -20,7 +20,9 @@ def sequence_pairs(draw):
     seed = draw(st.integers(0, 2**32 - 1))
     rng = np.random.default_rng(seed)
     sizes = rng.integers(1, 9, size=(n, 2)).astype(float)  # integers: ties between ends happen
-    return rng.permutation(n), rng.permutation(n), sizes[:, 0], sizes[:, 1]
+    pinned = rng.random(n) < draw(st.sampled_from([0.0, 0.3]))
+    floors = rng.integers(0, 20, size=(n, 2)).astype(float)
+    return rng.permutation(n), rng.permutation(n), sizes[:, 0], sizes[:, 1], floors, pinned
 
 
 def _overlaps(x, y, w, h) -> bool:
@@ -36,28 +38,45 @@ def _overlaps(x, y, w, h) -> bool:
 @settings(max_examples=200, deadline=None)
 @given(sequence_pairs())
 def test_pack__equals_the_constraint_graph_longest_paths_and_never_overlaps(pair):
-    positive, negative, w, h = pair
-    x, y, width, height = pack(positive, negative, w, h)
-    gx, gy, gwidth, gheight = pack_naive(positive, negative, w, h)
-    assert np.array_equal(x, gx) and np.array_equal(y, gy)
-    assert (width, height) == (gwidth, gheight)
+    positive, negative, w, h, floors, pinned = pair
+    x, y, width, height, push = pack(positive, negative, w, h, floors, pinned)
+    golden = pack_naive(positive, negative, w, h, floors, pinned)
+    assert np.array_equal(x, golden[0]) and np.array_equal(y, golden[1])
+    assert (width, height, push) == golden[2:]
     assert not _overlaps(x, y, w, h)
     assert width == np.max(x + w) and height == np.max(y + h)
+    # A pinned block sits at its floor exactly when nothing pushes it (push 0 for all of them).
+    at_floor = (x[pinned] == floors[pinned, 0]) & (y[pinned] == floors[pinned, 1])
+    assert (push == 0) == bool(at_floor.all())
+    assert (x >= np.where(pinned, floors[:, 0], 0)).all()
 
 
 def test_pack__the_textbook_relations():
     # a left of b: before in both; c below a: after a in positive, before a in negative.
-    x, y, width, height = pack(
+    x, y, width, height, push = pack(
         np.array([0, 1, 2]), np.array([2, 0, 1]), np.array([2.0, 3.0, 4.0]), np.ones(3)
     )
     assert x.tolist() == [0.0, 2.0, 0.0] and y.tolist() == [1.0, 1.0, 0.0]
-    assert (width, height) == (5.0, 2.0)
+    assert (width, height, push) == (5.0, 2.0, 0.0)
+    # Pin block 1 at x = 6: it moves right; pinned at x = 1, block 0 pushes it by 1.
+    floors = np.array([[0.0, 0.0], [6.0, 1.0], [0.0, 0.0]])
+    pinned = np.array([False, True, False])
+    x, y, width, _, push = pack(
+        np.array([0, 1, 2]), np.array([2, 0, 1]), np.array([2.0, 3.0, 4.0]), np.ones(3),
+        floors, pinned,
+    )  # fmt: skip
+    assert (x[1], y[1], width, push) == (6.0, 1.0, 9.0, 0.0)
+    floors[1] = [1.0, 1.0]
+    assert pack(
+        np.array([0, 1, 2]), np.array([2, 0, 1]), np.array([2.0, 3.0, 4.0]), np.ones(3),
+        floors, pinned,
+    )[4] == 1.0  # fmt: skip
 
 
 def test_sequence_pair_of__a_grid_of_blocks_packs_back_to_the_same_grid():
     centres = np.array([[i + 0.5, j + 0.5] for j in range(3) for i in range(3)])
     positive, negative = sequence_pair_of(centres)
-    x, y, width, height = pack(positive, negative, np.ones(9), np.ones(9))
+    x, y, width, height, _ = pack(positive, negative, np.ones(9), np.ones(9))
     assert np.array_equal(np.column_stack((x + 0.5, y + 0.5)), centres)
     assert (width, height) == (3.0, 3.0)
 
@@ -97,6 +116,21 @@ def test_floorplan__beats_greedy_on_wirelength_and_is_deterministic_for_a_seed()
         design, np.random.default_rng(3), agents.Budget(evaluations=10)
     )
     assert hpwl(design.netlist, run[0].placement) < hpwl(design.netlist, greedy.placement)
+
+
+def test_floorplan__packs_around_the_fixed_blocks_of_the_tpu_chip():
+    from placement_env.designs import load_design
+
+    design = load_design("tpu_v1")
+    nl = design.netlist
+    fixed = np.flatnonzero((nl.node_kinds == int(netlists.NodeKind.HARD_MACRO)) & nl.node_fixed)
+    assert len(fixed)  # the chip's pre-placed blocks
+    result = agents.make_placer("floorplan").place(
+        design, np.random.default_rng(0), agents.Budget(evaluations=3000)
+    )
+    assert check_legality(nl, result.placement).is_legal
+    assert np.array_equal(result.placement.positions[fixed], design.placement.positions[fixed])
+    assert any(note.startswith("result=packing") for note in result.stats.notes)
 
 
 def test_floorplan__bad_options_and_impossible_designs_are_placer_errors():

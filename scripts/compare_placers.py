@@ -226,7 +226,10 @@ def reference_rows(name: str, label: str, route: bool = True) -> list[tuple[dict
     if resolve_design(name).preset is not None:
         import accel
 
-        found.append(("ref:hand-made", accel.reference_placement(design)))
+        try:
+            found.append(("ref:hand-made", accel.reference_placement(design)))
+        except ValueError:  # TPUv2/v3 (two cores, HBM): accel has no hand-made plan for them
+            pass
     rows = []
     for ref_name, placement in found:
         row = {

@@ -1,11 +1,13 @@
-"""The one schedule both annealers share: start temperature, cooling and move radius.
+"""The one schedule the annealers share: start temperature, cooling and move radius.
 
-:mod:`agents.annealing` (HPWL) and :mod:`agents.proxy_annealing` (Circuit Training proxy cost)
-both start from a good placement (greedy, or the shipped one made legal), calibrate the start
-temperature on the uphill deltas of a short random walk, cool geometrically over the budget and
-shrink the move radius (a fraction of the die side) linearly with the budget used. The values are
-the proxy annealer's, the one benchmarked against the Circuit Training reference placements.
-Pure functions of numbers; the loops that use them are in :mod:`agents.annealing`.
+:mod:`agents.annealing` (HPWL), :mod:`agents.proxy_annealing` (Circuit Training proxy cost),
+:mod:`agents.learned_annealing` and :mod:`agents.floorplan` start from a good placement (greedy,
+or the shipped one made legal), calibrate the start temperature on the uphill deltas of a short
+random walk, cool geometrically over the budget and shrink the move radius (a fraction of the die
+side) linearly with the budget used. The values were set on the proxy annealer, benchmarked
+against the Circuit Training reference placements; the start acceptance by a sweep of both
+plain annealers. Pure functions of numbers; the loops that use them are in
+:mod:`agents.annealing`.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ import numpy as np
 #: Start accepting an average uphill move 1 time in 20, not Kirkpatrick's usual ~0.8: the start
 #: is already good, and a hot start scrambles it before the budget can rebuild it. Chosen by
 #: ``scripts/sweep.py`` over 0.05 / 0.2 / 0.5 (docs/benchmarks/ray.md): 0.05 beat the former 0.2
-#: by 1-1.3% at 10-30 s per run on ibm01-04, ariane133_ng45 and nvdla_ng45, and tied it at 300 s.
+#: by 0.1-1.9% at 10-30 s per run on each of ibm01-04, ariane133_ng45 and nvdla_ng45, and tied it
+#: at 300 s (one seed).
 START_ACCEPTANCE = 0.05
 #: End at 1/1000 of the start temperature (geometric cooling): the last part of the run is then a
 #: descent that keeps only downhill and near-zero moves.

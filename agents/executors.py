@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
@@ -149,7 +149,10 @@ def run_jobs(
             on_done(outcome)
 
     run(function, [tuple(job) for job in jobs], max(1, workers), address, max(0, retries), done)
-    return [o for o in outcomes if o is not None]
+    missing = [i for i, o in enumerate(outcomes) if o is None]
+    if missing:  # every executor reports every job; anything else is a bug here
+        raise ExecutorError(f"internal error: no outcome for jobs {missing[:5]}")
+    return outcomes
 
 
 class _Attempts:
@@ -203,13 +206,17 @@ def _run_pool(function, jobs, workers, address, retries, done) -> None:
 
     def submit(index: int) -> None:
         attempts.start(index)
-        pending[pools[-1].submit(function, *jobs[index])] = (index, pools[-1])
+        try:
+            pending[pools[-1].submit(function, *jobs[index])] = (index, pools[-1])
+        except BrokenProcessPool:  # it broke since its last result: start a new one
+            pools.append(ProcessPoolExecutor(max_workers=workers))
+            pending[pools[-1].submit(function, *jobs[index])] = (index, pools[-1])
 
     try:
         for index in range(len(jobs)):
             submit(index)
         while pending:
-            finished, _ = wait(pending, return_when="FIRST_COMPLETED")
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:
                 index, pool = pending.pop(future)
                 error = future.exception()

@@ -159,7 +159,8 @@ class FloorplanPlacer(Placer):
         def accept(candidate: Layout) -> None:
             run["now"] = candidate
             best = run["best"]
-            if candidate.fits and (best is None or candidate.hpwl < best.hpwl):
+            # Among packings that fit, the best by the cost without its (zero) penalty.
+            if candidate.fits and (best is None or state.cost(candidate, 0) < state.cost(best, 0)):
                 run["best"] = candidate
 
         start_cost = state.cost(current, 0.0)
@@ -170,7 +171,9 @@ class FloorplanPlacer(Placer):
             cost=start_cost, t_start=t_start, tolerance=1e-12,
         )  # fmt: skip
         found = run["best"]
-        if found is None or (greedy is not None and hpwl(sub, greedy) < found.hpwl):
+        if found is None or (
+            greedy is not None and self.area_weight == 0 and hpwl(sub, greedy) < found.hpwl
+        ):
             if greedy is None:
                 now = run["now"]
                 raise PlacerError(

@@ -70,7 +70,7 @@ class TrainingRun:
     policy: str = "gnn"
     """Policy: gnn (any design size; transfers) | cnn (one design size)."""
     n_envs: int = 1
-    """Parallel envs (one process each when more than 1, unless --in-process)."""
+    """Parallel envs (see --vec-env: by default one process each when more than 1)."""
     in_process: bool = False
     """Step all --n-envs envs in this process, in turn (one core: the policy scores their
     observations as one batch, which is cheaper than one at a time); same as --vec-env dummy."""
@@ -168,6 +168,8 @@ class TrainingRun:
             )
         if self.address is not None and self.vec_env != "ray":
             raise TrainingError("--address joins a Ray cluster; give it with --vec-env ray")
+        if self.ray_cpus_per_env is not None and self.vec_env != "ray":
+            raise TrainingError("--ray-cpus-per-env sizes Ray envs; give it with --vec-env ray")
         if self.ray_cpus_per_env is not None and not self.ray_cpus_per_env > 0:
             raise TrainingError(f"--ray-cpus-per-env must be positive, got {self.ray_cpus_per_env}")
         if self.resume and self.init_from:
@@ -374,16 +376,18 @@ def train(run: TrainingRun, report: Callable[[list[dict]], None] | None = None) 
     )
     start_steps = int(model.num_timesteps)
     train_start = time.perf_counter()
-    model.learn(
-        total_timesteps=run.timesteps,
-        callback=CallbackList([checkpoints, evaluator]),
-        progress_bar=run.progress,
-        reset_num_timesteps=not run.resume,
-    )
+    try:  # the envs (processes, Ray actors) end with the run, also when it is stopped
+        model.learn(
+            total_timesteps=run.timesteps,
+            callback=CallbackList([checkpoints, evaluator]),
+            progress_bar=run.progress,
+            reset_num_timesteps=not run.resume,
+        )
+    finally:
+        setup.env.close()
     train_seconds = time.perf_counter() - train_start
     final = evaluator.evaluate()  # the final policy, greedy (also updates the best)
     model.save(out / "model.zip")
-    setup.env.close()
 
     designs = _write_best(evaluator, labels, final, out)
     title = f"PPO ({run.policy}) {', '.join(labels)}"

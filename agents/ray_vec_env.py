@@ -28,6 +28,9 @@ from stable_baselines3.common.vec_env.util import dict_to_obs, obs_space_info
 
 from agents.executors import ExecutorError, connect_ray
 
+#: Seconds the first env actor may take to start (imports and the env's construction).
+START_TIMEOUT_S = 300.0
+
 
 class EnvActor:
     """One env inside a Ray actor (the class Ray wraps; usable directly in tests)."""
@@ -119,20 +122,28 @@ class RayVecEnv(VecEnv):
         if cpus_per_env is not None and not cpus_per_env > 0:
             raise ExecutorError(f"cpus_per_env must be positive, got {cpus_per_env}")
         self._ray = ray = connect_ray(address)
-        have = ray.cluster_resources().get("CPU", 0.0)
+        have = ray.available_resources().get("CPU", 0.0)  # free now, not merely present
         if cpus_per_env is None:
             cpus_per_env = min(1.0, have / len(env_fns))
         need = len(env_fns) * cpus_per_env
         if need > have:
             raise ExecutorError(
                 f"{len(env_fns)} Ray envs x {cpus_per_env:g} CPUs need {need:g} CPUs; the "
-                f"cluster has {have:g}. Give fewer envs or a smaller cpus_per_env."
+                f"cluster has {have:g} free. Give fewer envs or a smaller cpus_per_env."
             )
         actor = ray.remote(num_cpus=cpus_per_env, scheduling_strategy="SPREAD")(EnvActor)
         self.actors = [actor.remote(fn) for fn in env_fns]
-        observation_space, action_space, render_mode, metadata = ray.get(
-            self.actors[0].spaces.remote()
-        )
+        try:  # the first contact: actors that cannot be scheduled would wait forever
+            observation_space, action_space, render_mode, metadata = ray.get(
+                self.actors[0].spaces.remote(), timeout=START_TIMEOUT_S
+            )
+        except ray.exceptions.GetTimeoutError as error:
+            for actor in self.actors:
+                ray.kill(actor)
+            raise ExecutorError(
+                f"the Ray env actors did not start within {START_TIMEOUT_S:g} s (are the "
+                "cluster's CPUs taken by other work?)"
+            ) from error
         super().__init__(len(env_fns), observation_space, action_space)
         self.render_mode = render_mode
         self.metadata = metadata
@@ -204,6 +215,7 @@ class RayVecEnv(VecEnv):
             self.actors[i].set_attr.remote(attr_name, value) for i in self._get_indices(indices)
         ]
         self._ray.get(refs)
+        self._masks = None  # the masks may depend on what was set
 
     def env_method(
         self, method_name: str, *method_args: Any, indices: VecEnvIndices = None, **method_kwargs

@@ -25,10 +25,12 @@ import json
 import math
 import statistics
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from agents.executors import connect_ray
 
@@ -71,7 +73,7 @@ class Sweep:
         budget_seconds: Placer budget in seconds per trial, or None.
         fixed: Options every trial gets besides the searched ones (placer options, or
             TrainingRun fields for PPO).
-        samples: Random draws per grid point (Tune's ``num_samples``).
+        samples: Random draws per grid point (see :func:`configurations`).
         grace_evaluations: PPO: evaluations every trial gets before ASHA may stop it.
     """
 
@@ -103,6 +105,9 @@ class Sweep:
                 raise SweepError(f"{name!r} is the sweep's own axis (--designs, --seeds, --out)")
         if len(set(names)) < len(names):
             raise SweepError(f"an option is searched twice: {names}")
+        both = sorted(set(names) & set(self.fixed))
+        if both:
+            raise SweepError(f"{both[0]!r} is both searched and fixed (--set); give it once")
         if self.kind == "placer":
             self._check_placer()
         else:
@@ -129,6 +134,11 @@ class Sweep:
                 check_keywords(
                     agents.PLACERS[self.placer], {name: value}, SweepError, "sweep option"
                 )
+        for config in configurations(self):  # the placer's own checks, before any trial
+            try:
+                agents.make_placer(self.placer, **self.fixed, **config)
+            except agents.PlacerError as error:
+                raise SweepError(f"{json.dumps(config, default=list)}: {error}") from None
 
     def _check_ppo(self) -> None:
         from dataclasses import fields
@@ -188,14 +198,28 @@ def _tuples(value: Any) -> Any:
     return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
 
 
-def _space(axes: Sequence[Axis]) -> dict[str, Any]:
-    from ray import tune
+def configurations(sweep: Sweep, seed: int = 0) -> list[dict[str, Any]]:
+    """Every configuration a sweep runs: each point of the grid axes' product, ``samples``
+    times, with the random axes drawn once per (point, sample) by a generator seeded with
+    ``seed``. Drawn here, not by Tune, so that a configuration's value is the same on every
+    design and seed (Tune would draw again for each of them)."""
+    import itertools
 
-    draw = {"uniform": tune.uniform, "loguniform": tune.loguniform}
-    return {
-        a.name: tune.grid_search(list(a.values)) if a.kind == "grid" else draw[a.kind](*a.values)
-        for a in axes
-    }
+    rng = np.random.default_rng(seed)
+    grid = [a for a in sweep.axes if a.kind == "grid"]
+    drawn = [a for a in sweep.axes if a.kind != "grid"]
+    found = []
+    for point in itertools.product(*(a.values for a in grid)):
+        for _ in range(sweep.samples):
+            config = {a.name: value for a, value in zip(grid, point, strict=True)}
+            for axis in drawn:
+                low, high = axis.values
+                if axis.kind == "loguniform":
+                    config[axis.name] = float(math.exp(rng.uniform(math.log(low), math.log(high))))
+                else:
+                    config[axis.name] = float(rng.uniform(low, high))
+            found.append({a.name: config[a.name] for a in sweep.axes})
+    return found
 
 
 # -- trials (run in Ray workers: module-level, so that Ray finds them by import) -------------
@@ -203,7 +227,6 @@ def _space(axes: Sequence[Axis]) -> dict[str, Any]:
 
 def placer_trial(config: dict[str, Any], placer: str, budget: tuple, fixed: dict) -> None:
     """One placer run of a sweep: reports ``cost`` (proxy, else HPWL), ``legal`` and times."""
-    import numpy as np
     from ray import tune
 
     import agents
@@ -212,7 +235,7 @@ def placer_trial(config: dict[str, Any], placer: str, budget: tuple, fixed: dict
     from placement_env.proxy_cost import ProxySettingsError, proxy_cost
     from placement_env.wirelength import hpwl
 
-    options = {k: _tuples(v) for k, v in config.items() if k not in RESERVED}
+    options = {k: _tuples(v) for k, v in config["options"].items()}
     design = load_design(config["design"])
     start = time.perf_counter()
     try:
@@ -249,7 +272,7 @@ def ppo_trial(config: dict[str, Any], fixed: dict) -> None:
 
     from agents.ppo_run import TrainingRun, train
 
-    options = {k: _tuples(v) for k, v in config.items() if k not in RESERVED}
+    options = {k: _tuples(v) for k, v in config["options"].items()}
     trial_dir = Path(tune.get_context().get_trial_dir())
     own = {"design": (config["design"],), "seed": int(config["seed"]), "progress": False,
            "out": str(trial_dir / "train")}  # fmt: skip
@@ -310,9 +333,8 @@ def run_sweep(
     out = Path(out).resolve()
     # Tune runs each trial in its own folder: a design given as a relative path must not move.
     designs = [str(Path(d).resolve()) if Path(d).exists() else d for d in sweep.designs]
-    space = _space(sweep.axes)
-    grid_points = math.prod(len(a.values) for a in sweep.axes if a.kind == "grid")
-    per_design = grid_points * sweep.samples * sweep.seeds
+    space = {"options": tune.grid_search(configurations(sweep))}
+    per_design = len(space["options"]["grid_search"]) * sweep.seeds
     seeds = tune.grid_search(list(range(sweep.seeds)))
     if sweep.kind == "placer":
         trainable = tune.with_parameters(
@@ -325,6 +347,8 @@ def run_sweep(
                                    "seed": seeds}, None)]  # fmt: skip
     else:
         trainable = tune.with_parameters(ppo_trial, fixed=dict(sweep.fixed))
+        envs = [v for a in sweep.axes if a.name == "n_envs" for v in a.values]
+        cpus = max([1, int(sweep.fixed.get("n_envs", 1)), *map(int, envs)])  # its env processes
         experiments = []
         for i, design in enumerate(designs):
             # One experiment per design: ASHA compares runs on one design only.
@@ -340,13 +364,12 @@ def run_sweep(
     try:
         for name, param_space, scheduler in experiments:
             tuner = tune.Tuner(
-                tune.with_resources(trainable, {"cpu": 1}),
+                tune.with_resources(trainable, {"cpu": 1 if sweep.kind == "placer" else cpus}),
                 param_space=param_space,
                 tune_config=tune.TuneConfig(
                     metric="cost",
                     mode="min",
                     scheduler=scheduler,
-                    num_samples=sweep.samples,
                     reuse_actors=True,  # one worker process runs many trials: no re-imports
                 ),
                 run_config=tune.RunConfig(
@@ -364,7 +387,6 @@ def run_sweep(
 
 
 def _trial_rows(results: Any, sweep: Sweep) -> list[dict[str, Any]]:
-    names = [a.name for a in sweep.axes]
     rows = []
     for result in results:
         config = result.config or {}
@@ -374,7 +396,7 @@ def _trial_rows(results: Any, sweep: Sweep) -> list[dict[str, Any]]:
             error = " ".join(str(result.error).split())[:300]
         cost = metrics.get("cost", math.inf)
         row = {
-            "config": json.dumps({n: config.get(n) for n in names}, default=list),
+            "config": json.dumps(config.get("options", {}), default=list),
             "design": config.get("design", ""),
             "seed": config.get("seed", ""),
             "cost": cost if error == "" else math.inf,
@@ -414,11 +436,8 @@ def summarise(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[st
     table = []
     for config, per in by.items():
         ratios = [means[config][d] / best_mean[d] for d in scored]
-        score = (
-            math.exp(statistics.fmean(math.log(r) for r in ratios))
-            if all(math.isfinite(r) and r > 0 for r in ratios)
-            else math.inf
-        )
+        usable = bool(ratios) and all(math.isfinite(r) and r > 0 for r in ratios)
+        score = math.exp(statistics.fmean(math.log(r) for r in ratios)) if usable else math.inf
         table.append(
             {
                 "config": config,

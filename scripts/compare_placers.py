@@ -13,8 +13,9 @@ Designs are bundled names, paths, or an accelerator preset of :mod:`accel` (``tp
 ``tpu_v2``, ``tpu_v3``: the chip of ``accel.build_chip``, whose hand-made floor plan is scored as
 the reference ``ref:hand-made``).
 
-The runs go to a local process pool (``--workers``), or with ``--executor ray`` one Ray task each
-(:mod:`agents.executors`): a local Ray on this machine, or the cluster at ``--address``. Every
+The runs go to a local process pool (``--workers``), to this process one at a time (``--executor
+serial``), or with ``--executor ray`` to one Ray task each (:mod:`agents.executors`): a local Ray
+of ``--workers`` CPUs on this machine, or the cluster at ``--address``. Every
 executor gives the same rows for the same seeds under an evaluation budget. A run that raises, or
 whose worker or node dies, is retried once (column ``attempts``); if it fails again its row
 carries the error and the others go on. Placement files and pictures are written here, by this
@@ -27,6 +28,7 @@ process, so that nothing has to be fetched from the cluster's nodes.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import os
 import platform
@@ -194,6 +196,12 @@ def run_one(
     return row, result.placement
 
 
+def _portable(name: str) -> str:
+    """A design name as every worker reads it: a relative path made absolute (a Ray worker's
+    working directory is not this one), anything else as given."""
+    return str(Path(name).resolve()) if Path(name).exists() else name
+
+
 def failed_row(label: str, placer: str, seed: int, error: str) -> dict:
     """The illegal, cost-less row of a run that gave no placement."""
     row = {"design": label, "placer": placer, "seed": seed, "legal": False}
@@ -226,10 +234,9 @@ def reference_rows(name: str, label: str, route: bool = True) -> list[tuple[dict
     if resolve_design(name).preset is not None:
         import accel
 
-        try:
+        # TPUv2/v3 (two cores, HBM): accel has no hand-made plan for them (a ValueError).
+        with contextlib.suppress(ValueError):
             found.append(("ref:hand-made", accel.reference_placement(design)))
-        except ValueError:  # TPUv2/v3 (two cores, HBM): accel has no hand-made plan for them
-            pass
     rows = []
     for ref_name, placement in found:
         row = {
@@ -363,9 +370,18 @@ def main(argv: list[str] | None = None) -> int:
         outcomes = run_jobs(
             run_one,
             [
-                (d, labels[d], p, s, budget_args, not args.no_route, args.context, placer_args)
+                (
+                    _portable(d),
+                    labels[d],
+                    p,
+                    s,
+                    budget_args,
+                    not args.no_route,
+                    args.context,
+                    placer_args,
+                )
                 for d, p, s in jobs
-            ],
+            ],  # fmt: skip
             executor=args.executor,
             workers=args.workers,
             address=args.address,

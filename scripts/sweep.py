@@ -4,7 +4,8 @@ Grid axes take a JSON list, random axes LOW:HIGH (``--samples`` draws per grid p
 (configuration, design, seed) is one Tune trial on one CPU: of a local Ray, or of the cluster
 at ``--address``. PPO trials are stopped early by ASHA (``--grace-evaluations``). Writes
 ``trials.csv`` (one row per trial), ``sweep.md`` (mean ± std per configuration and design, with
-a scale-free score; also printed), ``best.json`` and Tune's own files under ``tune/``.
+a scale-free score; also printed), ``best.json`` and Tune's own files under ``tune/``. Exits 1
+when a trial failed (each is printed; its row has the error).
 
     python scripts/sweep.py placer --placer annealing --designs ibm01 n30 --seeds 3 \\
         --budget-seconds 20 --grid start_acceptance=[0.05,0.2,0.5] \\
@@ -100,7 +101,11 @@ def main(argv: list[str] | None = None) -> int:
     print((Path(args.out) / "sweep.md").read_text())
     if best:
         print(f"best: {best['config']} (score {best['score']:.4f}) -> {args.out}/best.json")
-    return 0
+    failed = [row for row in rows if row["error"]]
+    for row in failed:
+        print(f"failed: {row['config']} on {row['design']} seed {row['seed']}: {row['error']}",
+              file=sys.stderr)  # fmt: skip
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

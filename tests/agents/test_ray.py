@@ -151,6 +151,7 @@ def test_ray_vec_env__matches_dummy_vec_env_step_for_step(local_ray):
         assert dones_seen >= 3  # the auto-reset path ran
         assert ray_env.get_attr("render_mode") == dummy.get_attr("render_mode")
         ray_env.set_attr("marker", 3, indices=[1])
+        assert ray_env._masks is None  # what was set may change the masks: ask the actors
         assert ray_env.get_attr("marker", indices=[1]) == [3]
         assert ray_env.env_is_wrapped(type(dummy.envs[0])) == [True] * 3
     finally:
@@ -162,7 +163,7 @@ def test_ray_vec_env__more_envs_than_cluster_cpus_is_a_clear_error(local_ray):
     from agents.ppo_training import TrainingError, build_vec_env
     from agents.rl_env import EnvOptions
 
-    with pytest.raises(TrainingError, match="need 3 CPUs; the cluster has 2"):
+    with pytest.raises(TrainingError, match="need 3 CPUs; the cluster has [0-9.]+ free"):
         build_vec_env([EnvOptions("n10", None, 8)], 3, vec_env="ray", cpus_per_env=1.0)
 
 
@@ -181,7 +182,12 @@ def test_sweep__a_tiny_placer_sweep_writes_its_table_and_best(local_ray, tmp_pat
     assert len(rows) == 2 * 2 * 1
     assert all(r["legal"] and r["error"] == "" and math.isfinite(r["cost"]) for r in rows)
     best = write_outputs(rows, sweep, tmp_path)
-    assert best["score"] == pytest.approx(1.0, abs=0.05)
+    means = {}  # the best configuration is the one with the lowest cost relative to each design
+    for design in ("n10", "ami33"):
+        costs = {r["config"]: r["cost"] for r in rows if r["design"] == design}
+        for config, cost in costs.items():
+            means.setdefault(config, []).append(cost / min(costs.values()))
+    assert best["config"] == min(means, key=lambda c: (math.prod(means[c]), c))
     text = (tmp_path / "sweep.md").read_text()
     assert '`{"start_acceptance": 0.05}`' in text and '`{"start_acceptance": 0.5}`' in text
     assert (tmp_path / "best.json").exists()

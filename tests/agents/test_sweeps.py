@@ -7,7 +7,16 @@ import math
 
 import pytest
 
-from agents.sweeps import Axis, Sweep, SweepError, markdown, parse_axis, summarise, write_outputs
+from agents.sweeps import (
+    Axis,
+    Sweep,
+    SweepError,
+    configurations,
+    markdown,
+    parse_axis,
+    summarise,
+    write_outputs,
+)
 
 
 def test_parse_axis__grid_lists_become_tuples_and_random_axes_take_bounds():
@@ -104,3 +113,34 @@ def test_write_outputs__writes_trials_summary_and_best(tmp_path):
     assert json.loads((tmp_path / "best.json").read_text())["best"] == {"start_acceptance": 0.3}
     assert (tmp_path / "trials.csv").read_text().count("\n") == 3
     assert "budget per run: 10 evaluations" in (tmp_path / "sweep.md").read_text()
+
+
+def test_configurations__random_draws_are_per_configuration_and_shared_by_designs_and_seeds():
+    sweep = Sweep(
+        "placer",
+        (Axis("grid", "grid", (8, 16)), Axis("start_acceptance", "loguniform", (0.01, 0.5))),
+        ("n10", "n30"),
+        seeds=3,
+        placer="annealing",
+        budget_evaluations=10,
+        samples=2,
+    )
+    configs = configurations(sweep)
+    assert len(configs) == 2 * 2  # grid points x samples; designs and seeds are crossed later
+    assert [c["grid"] for c in configs] == [8, 8, 16, 16]
+    draws = [c["start_acceptance"] for c in configs]
+    assert len(set(draws)) == 4 and all(0.01 <= d <= 0.5 for d in draws)
+    assert configs == configurations(sweep)  # seeded: the same draws every time
+
+
+def test_sweep__an_option_both_searched_and_fixed_and_a_value_the_placer_refuses_are_errors():
+    with pytest.raises(SweepError, match="both searched and fixed"):
+        Sweep("placer", _axis(), ("n10",), placer="annealing", budget_evaluations=10,
+              fixed={"start_acceptance": 0.1})  # fmt: skip
+    with pytest.raises(SweepError, match="start_acceptance must be in"):
+        Sweep("placer", _axis(values=(2.0,)), ("n10",), placer="annealing", budget_seconds=1)
+
+
+def test_summarise__every_trial_failed_scores_infinity_without_crashing():
+    table, best = summarise([{"config": "A", "design": "d", "cost": math.inf}])
+    assert best["score"] == math.inf and best["failed"] == 1

@@ -8,9 +8,9 @@ a scale-free score; also printed), ``best.json`` and Tune's own files under ``tu
 when a trial failed (each is printed; its row has the error).
 
     python scripts/sweep.py placer --placer annealing --designs ibm01 n30 --seeds 3 \\
-        --budget-seconds 20 --grid start_acceptance=[0.05,0.2,0.5] \\
-        move_weights=[[0.5,0.2,0.2,0.1],[0.7,0.1,0.1,0.1]] --out sweep_out
-    python scripts/sweep.py ppo --designs n10 --seeds 2 --grid learning_rate=[1e-4,3e-4,1e-3] \\
+        --budget-seconds 20 --grid 'start_acceptance=[0.05,0.2,0.5]' \\
+        'move_weights=[[0.5,0.2,0.2,0.1],[0.7,0.1,0.1,0.1]]' --out sweep_out
+    python scripts/sweep.py ppo --designs n10 --seeds 2 --grid 'learning_rate=[1e-4,3e-4,1e-3]' \\
         --loguniform ent_coef=0.001:0.05 --samples 2 --set grid=16 timesteps=20000 \\
         eval_every=2000 --out sweep_ppo
 """

@@ -51,7 +51,7 @@ class JobOutcome:
         return not self.error
 
 
-def _one_line(error: BaseException) -> str:
+def one_line(error: BaseException) -> str:
     """``Type: message`` of an exception, on one line (Ray's wrapped errors carry a traceback)."""
     cause = getattr(error, "cause", None)  # ray.exceptions.RayTaskError wraps the user's error
     shown = cause if isinstance(cause, BaseException) else error
@@ -88,7 +88,7 @@ def connect_ray(address: str | None = None, num_cpus: int | None = None) -> Any:
         ray.init(address=address, **options)
     except (ConnectionError, RuntimeError, ValueError) as error:
         where = f"the Ray cluster at {address!r}" if address else "a local Ray"
-        raise ExecutorError(f"could not start or join {where}: {_one_line(error)}") from error
+        raise ExecutorError(f"could not start or join {where}: {one_line(error)}") from error
     return ray
 
 
@@ -173,7 +173,7 @@ class _Attempts:
 
     def failed(self, index: int, error: BaseException) -> bool:
         """Records a failed attempt; True when the job should run again."""
-        text = _one_line(error)
+        text = one_line(error)
         if self.count[index] <= self.retries:
             self.first[index] = self.first[index] or text
             return True

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from agents.executors import connect_ray
+from agents.executors import connect_ray, one_line
 
 KINDS = ("placer", "ppo")
 #: Trial settings the sweep owns: they are the sweep's axes, not searchable options.
@@ -393,7 +393,7 @@ def _trial_rows(results: Any, sweep: Sweep) -> list[dict[str, Any]]:
         metrics = result.metrics or {}
         error = metrics.get("error", "")
         if result.error is not None:
-            error = " ".join(str(result.error).split())[:300]
+            error = one_line(result.error)
         cost = metrics.get("cost", math.inf)
         row = {
             "config": json.dumps(config.get("options", {}), default=list),

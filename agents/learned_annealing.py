@@ -56,6 +56,20 @@ DEFAULT_PRIORS = {"wire_prior": 30.0, "select_prior": 3.0, "swap_prior": 5.0, "c
 _ENDLESS = 10**9
 
 
+def _checked_device(device: str) -> str:
+    """``device`` if torch (or SB3, for ``"auto"``) knows it; else :class:`PlacerError` (torch
+    itself raises a RuntimeError, which would reach the caller undocumented)."""
+    import torch
+
+    if device == "auto":
+        return device
+    try:
+        torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise PlacerError(f"unknown device {device!r}; use auto, cpu or cuda[:N]") from None
+    return device
+
+
 def load_refine_policy(checkpoint: str | Path | None, env: MacroRefineEnv, device: str = "cpu"):
     """A :class:`~agents.refine_policy.RefinePolicy` for ``env``: the checkpoint's weights
     (a MaskablePPO ``.zip`` trained on ``MacroRefine-v0``, any design on the same grid) or, with
@@ -282,7 +296,7 @@ class LearnedAnnealingPlacer(Placer):
         self.grid_size = grid
         self.ports = ports
         self.default_evaluations = default_evaluations
-        self.device = device
+        self.device = _checked_device(device)
         self.context = "macros"
 
     @property

@@ -232,7 +232,7 @@ def placer_trial(config: dict[str, Any], placer: str, budget: tuple, fixed: dict
     import agents
     from placement_env.designs import load_design
     from placement_env.legality import check_legality
-    from placement_env.proxy_cost import ProxySettingsError, proxy_cost
+    from placement_env.proxy_cost import proxy_cost_if_defined
     from placement_env.wirelength import hpwl
 
     options = {k: _tuples(v) for k, v in config["options"].items()}
@@ -247,13 +247,9 @@ def placer_trial(config: dict[str, Any], placer: str, budget: tuple, fixed: dict
         return
     placement = result.placement
     legal = bool(check_legality(design.netlist, placement).is_legal)
-    try:
-        cost = proxy_cost(design.netlist, placement, design.plc).proxy if design.plc else None
-        objective = "proxy" if cost is not None else "hpwl"
-    except ProxySettingsError:
-        cost, objective = None, "hpwl"
-    if cost is None:
-        cost = hpwl(design.netlist, placement)
+    parts = proxy_cost_if_defined(design.netlist, placement, design.plc)
+    objective = "proxy" if parts is not None else "hpwl"
+    cost = parts.proxy if parts is not None else hpwl(design.netlist, placement)
     tune.report(
         {
             "cost": float(cost) if legal else math.inf,

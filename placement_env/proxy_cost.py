@@ -77,6 +77,7 @@ __all__ = [
     "density_cost",
     "density_map",
     "proxy_cost",
+    "proxy_cost_if_defined",
     "routing_congestion_maps",
     "wirelength_cost",
 ]
@@ -884,3 +885,16 @@ def proxy_cost(
         + weights.congestion * congestion
     )
     return ProxyCost(wirelength, density, congestion, proxy)
+
+
+def proxy_cost_if_defined(
+    netlist: Netlist, placement: Placement, settings: PlcSettings | None
+) -> ProxyCost | None:
+    """:func:`proxy_cost`, or None for a design whose proxy is undefined: no ``.plc``, or a
+    ``.plc`` without the routing settings (the scorers then fall back to HPWL)."""
+    if settings is None:
+        return None
+    try:
+        return proxy_cost(netlist, placement, settings)
+    except ProxySettingsError:
+        return None

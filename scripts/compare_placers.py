@@ -45,7 +45,7 @@ from netlists import Design, NodeKind, Placement
 from placement_env.designs import design_labels as shared_design_labels
 from placement_env.designs import load_design, resolve_design
 from placement_env.legality import check_legality
-from placement_env.proxy_cost import ProxySettingsError, proxy_cost
+from placement_env.proxy_cost import proxy_cost_if_defined
 from placement_env.wirelength import hpwl, macro_hpwl
 
 DEFAULT_DESIGNS = ["n30", "ct_sample_clustered", "ami33"]
@@ -97,10 +97,7 @@ def score(design: Design, placement: Placement, route: bool = True) -> dict[str,
     """
     nl = design.netlist
     report = check_legality(nl, placement)
-    try:
-        parts = proxy_cost(nl, placement, design.plc) if design.plc is not None else None
-    except ProxySettingsError:  # a .plc without routing settings: no proxy, like no .plc
-        parts = None
+    parts = proxy_cost_if_defined(nl, placement, design.plc)
     row = {
         "hpwl": hpwl(nl, placement),
         "macro_hpwl": macro_hpwl(nl, placement),

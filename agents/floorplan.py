@@ -29,6 +29,7 @@ cover more than the die is refused.
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from agents.annealing import calibrate, metropolis
@@ -44,14 +45,16 @@ from agents.base import (
     register,
 )
 from agents.greedy import greedy_sub_placement
-from agents.sequence_pair import pack
+from agents.sequence_pair import pack_axis
+from agents.topology_lp import slide
 from netlists import Design, NodeKind, Placement
-from placement_env.wirelength import hpwl
+from placement_env.wirelength import HpwlKernel, hpwl, hpwl_kernel
 
 MOVES = ("swap_positive", "swap_negative", "swap_both", "rotate", "flip")
 #: Orientations whose footprint is the block's as drawn (N, S, FN, FS) and turned (E, W, FE, FW).
 UPRIGHT = np.array([0, 1, 4, 5])
 TURNED = np.array([2, 3, 6, 7])
+IS_TURNED = np.isin(np.arange(8), TURNED)
 
 
 def sequence_pair_of(centres: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -81,6 +84,8 @@ class FloorplanPlacer(Placer):
         start_acceptance: Probability of accepting an average uphill move at the start.
         grid: Cells per side of the greedy placement the first sequence pair comes from.
         default_evaluations: Budget in evaluations when the caller gives none.
+        slide: Slide the best packing's blocks to their least-HPWL spots inside the die, its
+            relations kept (:mod:`agents.topology_lp`), when that shortens the wires.
     """
 
     name = "floorplan"
@@ -95,6 +100,7 @@ class FloorplanPlacer(Placer):
         start_acceptance: float = START_ACCEPTANCE,
         grid: int = 64,
         default_evaluations: int = 5000,
+        slide: bool = True,
     ) -> None:
         weights = np.asarray(move_weights, dtype=float)
         if weights.shape != (len(MOVES),) or (weights < 0).any() or not weights.sum() > 0:
@@ -113,10 +119,12 @@ class FloorplanPlacer(Placer):
         self.outline_weight = float(outline_weight)
         self.area_weight = float(area_weight)
         self.move_p = weights / weights.sum()
+        self._move_cdf = np.cumsum(self.move_p)
         self.context = context
         self.start_acceptance = start_acceptance
         self.grid_size = grid
         self.default_evaluations = default_evaluations
+        self.slide = slide
 
     def place(self, design: Design, rng: np.random.Generator, budget: Budget) -> PlacerResult:
         meter = Meter(budget.or_default(self.default_evaluations))
@@ -136,7 +144,7 @@ class FloorplanPlacer(Placer):
         corner = np.array([canvas.x_min, canvas.y_min])
         floors = np.zeros((len(blocks), 2))
         floors[len(local) :] = problem.start.positions[fixed] - sizes[len(local) :] / 2 - corner
-        state = Packing(problem, sizes, floors, self.outline_weight, self.area_weight)
+        state = Packing(problem, sizes, floors, self.area_weight)
         n = len(blocks)
         greedy: Placement | None = None
         try:  # the greedy placement's left/below relations, compacted
@@ -151,10 +159,13 @@ class FloorplanPlacer(Placer):
         def propose(radius: float) -> Layout | None:
             return self._propose(rng, run["now"], radius, len(local))
 
+        weight = OutlineWeight(self.outline_weight)
+
         def delta_of(candidate: Layout) -> float:
-            progress = meter.fraction()
             state.score(candidate)
-            return state.cost(candidate, progress) - state.cost(run["now"], progress)
+            weight.observe(candidate.fits)
+            now = weight.value
+            return state.cost(candidate, now) - state.cost(run["now"], now)
 
         def accept(candidate: Layout) -> None:
             run["now"] = candidate
@@ -163,7 +174,7 @@ class FloorplanPlacer(Placer):
             if candidate.fits and (best is None or state.cost(candidate, 0) < state.cost(best, 0)):
                 run["best"] = candidate
 
-        start_cost = state.cost(current, 0.0)
+        start_cost = state.cost(current, weight.value)
         t_start = calibrate(meter, propose, delta_of, cost=start_cost,
                             accept=self.start_acceptance)  # fmt: skip
         accepted, proposed = metropolis(
@@ -183,7 +194,13 @@ class FloorplanPlacer(Placer):
                 )
             result, what = greedy, "greedy start (no better packing fit the outline)"
         else:
-            result, what = found.placement, f"packing {found.width:.6g} x {found.height:.6g}"
+            result, what = state.placement(found), f"packing {found.width:.6g} x {found.height:.6g}"
+            if self.slide:
+                slid = slide(sub, result, blocks, found.positive, found.negative,
+                             state.oriented_sizes(found), state.pinned)  # fmt: skip
+                if slid is not None and hpwl(sub, slid) < found.hpwl:
+                    result = slid
+                    what += f" (HPWL {found.hpwl:.6g}), slid by LP"
         stats = PlacerStats(
             evaluations=meter.evaluations,
             seconds=meter.seconds,
@@ -201,12 +218,14 @@ class FloorplanPlacer(Placer):
     ) -> Layout | None:
         """A neighbour of ``now``: two blocks swapped in one order or both (pre-placed blocks
         too), or one of the first ``movable`` blocks turned or flipped."""
-        kind = MOVES[rng.choice(len(MOVES), p=self.move_p)]
+        kind = MOVES[
+            min(int(np.searchsorted(self._move_cdf, rng.random(), "right")), len(MOVES) - 1)
+        ]
         positive, negative, orient = now.positive, now.negative, now.orientations
         n = len(positive)
         if kind in ("rotate", "flip"):
             block = int(rng.integers(movable))
-            turned = bool(np.isin(orient[block], TURNED))
+            turned = bool(IS_TURNED[orient[block]])
             choices = (
                 (UPRIGHT if turned else TURNED)
                 if kind == "rotate"
@@ -240,17 +259,105 @@ class FloorplanPlacer(Placer):
         return Layout(positive, negative, orient)
 
 
+@numba.njit(cache=True)
+def _score_kernel(
+    positive: np.ndarray,
+    negative: np.ndarray,
+    orientations: np.ndarray,
+    is_turned: np.ndarray,
+    sizes: np.ndarray,
+    floor_x: np.ndarray,
+    floor_y: np.ndarray,
+    pinned: np.ndarray,
+    centre: bool,
+    die: np.ndarray,
+    local: np.ndarray,
+    positions: np.ndarray,
+    node_orientations: np.ndarray,
+    placed: np.ndarray,
+    centres: np.ndarray,
+    net_starts: np.ndarray,
+    entry_node: np.ndarray,
+    entry_offset: np.ndarray,
+    weights: np.ndarray,
+    matrices: np.ndarray,
+) -> tuple[float, float, float, float]:  # pragma: no cover - jitted
+    """Packs a sequence pair (:func:`agents.sequence_pair.pack`), writes the first
+    ``len(local)`` blocks' centres into ``centres`` and into ``positions`` (at the nodes
+    ``local``), and returns the width, height, pre-placed push and HPWL
+    (:func:`placement_env.wirelength.hpwl_kernel`). ``die`` is x_min, y_min, width, height;
+    ``centre`` puts the packing in the middle of the die's spare room."""
+    n = len(positive)
+    w = np.empty(n)
+    h = np.empty(n)
+    for b in range(n):
+        turned = is_turned[orientations[b]]
+        w[b] = sizes[b, 1] if turned else sizes[b, 0]
+        h[b] = sizes[b, 0] if turned else sizes[b, 1]
+    rank = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        rank[negative[i]] = i
+    x = np.empty(n)
+    y = np.empty(n)
+    width, push_x = pack_axis(positive, rank, w, floor_x, pinned, x)
+    height, push_y = pack_axis(positive[::-1].copy(), rank, h, floor_y, pinned, y)
+    left, bottom = die[0], die[1]
+    if centre:
+        left += max(0.0, (die[2] - width) / 2)
+        bottom += max(0.0, (die[3] - height) / 2)
+    for i in range(len(local)):
+        centres[i, 0] = left + x[i] + w[i] / 2
+        centres[i, 1] = bottom + y[i] + h[i] / 2
+        positions[local[i], 0] = centres[i, 0]
+        positions[local[i], 1] = centres[i, 1]
+        node_orientations[local[i]] = orientations[i]
+    wirelength = hpwl_kernel(
+        positions, node_orientations, placed, net_starts, entry_node, entry_offset, weights,
+        matrices,
+    )  # fmt: skip
+    return width, height, push_x + push_y, wirelength
+
+
 class Layout:
     """A sequence pair with orientations and, once scored, its packing, HPWL and fit."""
 
-    __slots__ = ("excess", "fits", "height", "hpwl", "negative", "orientations", "placement",
+    __slots__ = ("centres", "excess", "fits", "height", "hpwl", "negative", "orientations",
                  "positive", "width")  # fmt: skip
 
     def __init__(self, positive: np.ndarray, negative: np.ndarray, orientations: np.ndarray):
         self.positive, self.negative, self.orientations = positive, negative, orientations
         self.hpwl = self.width = self.height = self.excess = float("nan")
         self.fits = False
-        self.placement: Placement | None = None
+        self.centres: np.ndarray | None = None
+
+
+class OutlineWeight:
+    """The outline penalty's weight, adapted to how often the search lands inside the outline
+    (as Fast-SA adapts its weights to the feasible fraction): every ``window`` scored layouts,
+    it grows by ``step`` when fewer than ``low`` of them fit and shrinks by ``step`` (never below
+    its start) when more than ``high`` do. The search so hovers near the outline's edge, where
+    the short packings are, instead of settling far inside or far outside it."""
+
+    def __init__(
+        self, start: float, window: int = 200, low: float = 0.02, high: float = 0.1,
+        step: float = 1.25,
+    ) -> None:  # fmt: skip
+        self.start = self.value = start
+        self.window, self.low, self.high, self.step = window, low, high, step
+        self._seen = self._fits = 0
+
+    def observe(self, fits: bool) -> None:
+        """Counts one scored layout; adapts the weight at the end of a window."""
+        self._seen += 1
+        self._fits += fits
+        if self._seen < self.window:
+            return
+        share = self._fits / self._seen
+        if share < self.low:
+            self.value *= self.step
+        elif share > self.high:
+            self.value = max(self.start, self.value / self.step)
+        self._seen = self._fits = 0
 
 
 class Packing:
@@ -265,7 +372,6 @@ class Packing:
         problem: MacroProblem,
         sizes: np.ndarray,
         floors: np.ndarray,
-        outline_weight: float,
         area_weight: float,
     ) -> None:
         self.problem = problem
@@ -273,9 +379,19 @@ class Packing:
         self.floors = floors
         self.movable = len(problem.local)
         self.pinned = np.arange(len(sizes)) >= self.movable
-        self.outline_weight = outline_weight
         self.area_weight = area_weight
         self.scale = 1.0
+        start = problem.start
+        self._hpwl = HpwlKernel(problem.sub)
+        self._positions = start.positions.astype(np.float64)
+        self._orientations = start.orientations.astype(np.int64)
+        self._placed = start.placed.copy()
+        self._placed[problem.local] = True
+        self._local = problem.local.astype(np.int64)
+        self._floor_x = np.ascontiguousarray(floors[:, 0], dtype=np.float64)
+        self._floor_y = np.ascontiguousarray(floors[:, 1], dtype=np.float64)
+        canvas = problem.sub.canvas
+        self._die = np.array([canvas.x_min, canvas.y_min, canvas.width, canvas.height])
 
     def evaluate(self, positive: np.ndarray, negative: np.ndarray, orient: np.ndarray) -> Layout:
         """The first layout, scored; its HPWL becomes the cost's unit."""
@@ -283,33 +399,32 @@ class Packing:
         self.scale = max(layout.hpwl, 1e-9)
         return layout
 
-    def cost(self, layout: Layout, progress: float) -> float:
-        """The annealed cost of a scored layout at ``progress`` (0 to 1) of the run."""
+    def cost(self, layout: Layout, outline_weight: float) -> float:
+        """The annealed cost of a scored layout, its excess priced at ``outline_weight``."""
         canvas = self.problem.sub.canvas
         area = layout.width * layout.height / (canvas.width * canvas.height)
-        penalty = self.outline_weight * (1.0 + 9.0 * progress) * layout.excess
+        penalty = outline_weight * layout.excess
         return layout.hpwl / self.scale + self.area_weight * area + penalty
 
+    def oriented_sizes(self, layout: Layout) -> np.ndarray:
+        """(n, 2) width and height of every block as ``layout`` turns it."""
+        turned = IS_TURNED[layout.orientations]
+        return np.where(turned[:, None], self.sizes[:, ::-1], self.sizes)
+
     def score(self, layout: Layout) -> Layout:
-        """Packs ``layout`` and fills in its placement, HPWL, excess and fit. The excess is the
+        """Packs ``layout`` and fills in its centres, HPWL, excess and fit. The excess is the
         packing's overflow of the die's width and height plus the pre-placed blocks' push, each
-        relative to the die; the layout fits when it is zero."""
+        relative to the die; the layout fits when it is zero. One compiled call
+        (:func:`_score_kernel`); the tests hold it to :func:`agents.sequence_pair.pack_naive`
+        and :func:`placement_env.wirelength.hpwl`."""
         canvas = self.problem.sub.canvas
-        turned = np.isin(layout.orientations, TURNED)
-        w = np.where(turned, self.sizes[:, 1], self.sizes[:, 0])
-        h = np.where(turned, self.sizes[:, 0], self.sizes[:, 1])
-        x, y, width, height, push = pack(
-            layout.positive, layout.negative, w, h, self.floors, self.pinned
-        )
-        left, bottom = canvas.x_min, canvas.y_min
-        if not self.pinned.any():  # free to sit anywhere: centred in the spare room
-            left += max(0.0, (canvas.width - width) / 2)
-            bottom += max(0.0, (canvas.height - height) / 2)
-        m = self.movable
-        centres = np.column_stack((left + x[:m] + w[:m] / 2, bottom + y[:m] + h[:m] / 2))
-        layout.placement = self.problem.start.with_positions(
-            self.problem.local, centres, layout.orientations[:m]
-        )
+        layout.centres = np.empty((self.movable, 2))
+        width, height, push, layout.hpwl = _score_kernel(
+            layout.positive, layout.negative, layout.orientations, IS_TURNED, self.sizes,
+            self._floor_x, self._floor_y, self.pinned, not self.pinned.any(), self._die,
+            self._local, self._positions, self._orientations, self._placed, layout.centres,
+            *self._hpwl.static,
+        )  # fmt: skip
         layout.width, layout.height = width, height
         layout.excess = (
             max(0.0, width - canvas.width) / canvas.width
@@ -317,5 +432,11 @@ class Packing:
             + push / (canvas.width + canvas.height)
         )
         layout.fits = layout.excess <= 1e-9
-        layout.hpwl = hpwl(self.problem.sub, layout.placement)
         return layout
+
+    def placement(self, layout: Layout) -> Placement:
+        """The sub-netlist placement of a scored layout."""
+        m = self.movable
+        return self.problem.start.with_positions(
+            self.problem.local, layout.centres, layout.orientations[:m]
+        )

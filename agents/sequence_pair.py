@@ -22,7 +22,7 @@ import numpy as np
 
 
 @numba.njit(cache=True)
-def _pack_axis(
+def pack_axis(
     order: np.ndarray,
     rank: np.ndarray,
     sizes: np.ndarray,
@@ -96,11 +96,11 @@ def pack(
     x = np.empty(n)
     y = np.empty(n)
     order = positive.astype(np.int64)
-    width, push_x = _pack_axis(
+    width, push_x = pack_axis(
         order, rank, widths.astype(np.float64), floors[:, 0].copy(), pinned, x
     )
     # Below-of: after in positive, before in negative, so y visits positive in reverse.
-    height, push_y = _pack_axis(
+    height, push_y = pack_axis(
         order[::-1].copy(), rank, heights.astype(np.float64), floors[:, 1].copy(), pinned, y
     )
     return x, y, width, height, push_x + push_y

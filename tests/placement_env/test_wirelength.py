@@ -10,6 +10,7 @@ import pytest
 import netlists
 from netlists import NodeKind, Orientation, Placement
 from placement_env.wirelength import (
+    HpwlKernel,
     hpwl,
     macro_hpwl,
     net_hpwl,
@@ -58,6 +59,16 @@ def test_hpwl__matches_a_naive_loop_on_random_partial_placements(name, rng):
     for _ in range(3):
         placement = _random_placement(netlist, rng)
         assert hpwl(netlist, placement) == pytest.approx(_naive_hpwl(netlist, placement), rel=1e-12)
+
+
+@pytest.mark.parametrize("name", ["ct_sample_clustered", "n100", "ami33"])
+def test_hpwl_kernel__matches_the_naive_loop_with_turned_blocks_and_unplaced_owners(name, rng):
+    netlist = netlists.load(name).netlist
+    kernel = HpwlKernel(netlist)
+    for _ in range(3):
+        placement = _random_placement(netlist, rng)
+        got = kernel(placement.positions, placement.orientations, placement.placed)
+        assert got == pytest.approx(_naive_hpwl(netlist, placement), rel=1e-12)
 
 
 def test_hpwl__ariane133_initial_matches_the_plc_header_wirelength():

@@ -5,21 +5,22 @@ on a grid: random rollouts dead-end, and the legaliser repairs by packing around
 topological representation cannot produce an overlap, so the search never leaves the legal set.
 The sequence pair (:mod:`agents.sequence_pair`) was chosen over a B*-tree for that reason, and
 because any of its moves (a swap in one order or in both, a rotation) keeps every state valid
-without repair. Packing costs O(n log n), so a move costs about as much as scoring it.
+without repair. Packing costs O(n log n); packing and HPWL run as one compiled call per move.
 
 Cost of a state: HPWL (:func:`placement_env.wirelength.hpwl` over the problem's sub-netlist:
 the macros, ports and the context of :mod:`agents.base`) divided by the start's HPWL, plus
 ``area_weight`` x the packing's bounding-box area over the die's, plus a penalty on the packing's
-relative excess over the die's width and height. The penalty's weight grows from
-``outline_weight`` to 10 x ``outline_weight`` over the run, so that the search roams first and
-fits the outline by the end. Without fixed blocks the packing sits centred in the die's spare
-room. Only a state
+relative excess over the die's width and height. The penalty's weight starts at
+``outline_weight`` and adapts to how often the search lands inside the outline
+(:class:`OutlineWeight`, after Fast-SA's adaptive weights), so the search hovers near the
+outline's edge. Without fixed blocks the packing sits centred in the die's spare room. Only a state
 that fits the outline can be the result. The greedy placement that the first sequence pair is
 read from stays a candidate: when no packing that fits beats it (a tiny budget on a crowded
 die), the result is that greedy placement, and the notes say so. The Metropolis loop, start
 temperature and cooling are those of :mod:`agents.annealing` (one loop for all the annealers).
 The sequence distance of a swap shrinks with the move radius, so that the last part of a run
-makes local moves.
+makes local moves. The best packing's blocks are then slid to their least-HPWL spots inside the
+die with its relations kept (:mod:`agents.topology_lp`, one LP per axis).
 
 Fixed hard macros are pre-placed blocks of the sequence pair (:mod:`agents.sequence_pair`): a
 packing that pushes one off its place is priced like an overflow of the outline, so only
@@ -75,7 +76,7 @@ class FloorplanPlacer(Placer):
         rotate: Allow 90-degree rotations (width and height swap); flips that keep the footprint
             are always allowed.
         outline_weight: Cost of exceeding the die by its whole width or height, in units of the
-            start's HPWL, at the start of the run (10x at the end).
+            start's HPWL, at the start of the run (then adapted, never lower).
         area_weight: Weight of the packing's area over the die's (0: wirelength only; raise it
             to pack tightly, e.g. for an area benchmark).
         move_weights: Relative frequencies of the moves of :data:`MOVES` (a rotation's weight is

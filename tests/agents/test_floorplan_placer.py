@@ -158,3 +158,110 @@ def test_floorplan__on_a_crowded_die_a_tiny_budget_returns_the_greedy_start_and_
     )
     assert any(note.startswith("result=packing") for note in packed.stats.notes)
     assert check_legality(crowded.netlist, packed.placement).is_legal
+
+
+def test_packing_score__equals_the_naive_packing_and_hpwl_on_random_layouts(rng):
+    from agents.base import MacroProblem
+    from agents.floorplan import Layout, Packing
+    from placement_env.designs import load_design
+    from placement_env.wirelength import hpwl
+
+    for design in (netlists.load("n100"), load_design("tpu_v1")):
+        problem = MacroProblem(design, "placed")
+        sub, local = problem.sub, problem.local
+        fixed = np.flatnonzero(
+            (sub.node_kinds == int(netlists.NodeKind.HARD_MACRO)) & sub.node_fixed
+        )
+        sizes = np.concatenate(
+            [sub.node_sizes[local].astype(float), problem.start.footprints(sub, fixed)]
+        )
+        n = len(sizes)
+        corner = np.array([sub.canvas.x_min, sub.canvas.y_min])
+        floors = np.zeros((n, 2))
+        floors[len(local) :] = problem.start.positions[fixed] - sizes[len(local) :] / 2 - corner
+        packing = Packing(problem, sizes, floors, 0.0)
+        for _ in range(5):
+            layout = Layout(rng.permutation(n), rng.permutation(n), rng.integers(0, 8, n))
+            packing.score(layout)
+            turned = np.isin(layout.orientations, TURNED)
+            w = np.where(turned, sizes[:, 1], sizes[:, 0])
+            h = np.where(turned, sizes[:, 0], sizes[:, 1])
+            x, y, width, height, push = pack_naive(
+                layout.positive, layout.negative, w, h, floors, packing.pinned
+            )
+            assert (layout.width, layout.height) == pytest.approx((width, height), rel=1e-12)
+            expected_fit = width <= sub.canvas.width and height <= sub.canvas.height and push == 0
+            assert layout.fits == expected_fit
+            placement = packing.placement(layout)
+            m = len(local)
+            shift = corner.copy()
+            if not len(fixed):
+                shift += np.maximum(
+                    0.0, (np.array([sub.canvas.width, sub.canvas.height]) - [width, height]) / 2
+                )
+            centres = shift + np.column_stack((x[:m] + w[:m] / 2, y[:m] + h[:m] / 2))
+            assert np.allclose(placement.positions[local], centres, rtol=0, atol=1e-9)
+            assert layout.hpwl == pytest.approx(hpwl(sub, placement), rel=1e-12)
+
+
+def test_slide__keeps_the_relations_and_no_feasible_slide_beats_it(rng):
+    from agents.base import MacroProblem
+    from agents.floorplan import Layout, Packing
+    from agents.topology_lp import relation_pairs, slide
+    from placement_env.wirelength import hpwl
+
+    design = netlists.load("n100")
+    problem = MacroProblem(design, "placed")
+    sub, local = problem.sub, problem.local
+    sizes = sub.node_sizes[local].astype(float)
+    n = len(local)
+    # A generous die (the bundled one), so that the packing leaves room to slide.
+    packing = Packing(problem, sizes, np.zeros((n, 2)), 0.0)
+    rows = np.arange(n)  # ten rows of ten, in order: a loose packing with room to slide
+    positive, negative = sequence_pair_of(np.column_stack((rows % 10, rows // 10)) * 1000.0)
+    layout = packing.score(Layout(positive, negative, np.zeros(n, dtype=np.int64)))
+    assert layout.fits
+    packed = packing.placement(layout)
+    slid = slide(sub, packed, local, positive, negative, sizes, np.zeros(n, dtype=bool))
+    assert slid is not None
+    assert check_legality(sub, slid).is_legal
+    best = hpwl(sub, slid)
+    assert best < hpwl(sub, packed)
+    corner = slid.positions[local] - sizes / 2
+    left, below = relation_pairs(positive, negative)
+    assert (corner[left[:, 0], 0] + sizes[left[:, 0], 0] <= corner[left[:, 1], 0] + 1e-9).all()
+    assert (corner[below[:, 0], 1] + sizes[below[:, 0], 1] <= corner[below[:, 1], 1] + 1e-9).all()
+    # Random slides that keep the relations and the die never beat the LP's.
+    canvas = sub.canvas
+    origin = np.array([canvas.x_min, canvas.y_min])
+    tried = 0
+    for _ in range(40):
+        floors = (corner - origin) + rng.uniform(-20, 20, size=(n, 2))
+        floors = np.maximum(floors, 0.0)
+        x, y, width, height, _ = pack(
+            positive, negative, sizes[:, 0], sizes[:, 1], floors, np.ones(n, dtype=bool)
+        )
+        if width > canvas.width or height > canvas.height:
+            continue
+        tried += 1
+        other = packed.with_positions(local, origin + np.column_stack((x, y)) + sizes / 2)
+        assert hpwl(sub, other) >= best - 1e-6 * best
+    assert tried >= 10
+
+
+def test_outline_weight__grows_while_nothing_fits_and_never_falls_below_its_start():
+    from agents.floorplan import OutlineWeight
+
+    weight = OutlineWeight(4.0, window=10, low=0.1, high=0.5, step=2.0)
+    for _ in range(30):
+        weight.observe(False)
+    assert weight.value == 32.0  # three windows without a fit
+    for _ in range(10):
+        weight.observe(True)
+    assert weight.value == 16.0
+    for _ in range(100):
+        weight.observe(True)
+    assert weight.value == 4.0
+    for _ in range(10):
+        weight.observe(bool(_ % 3 == 0))  # 4 of 10 fit: inside the band, unchanged
+    assert weight.value == 4.0

@@ -86,7 +86,8 @@ class FloorplanPlacer(Placer):
         grid: Cells per side of the greedy placement the first sequence pair comes from.
         default_evaluations: Budget in evaluations when the caller gives none.
         slide: Slide the best packing's blocks to their least-HPWL spots inside the die, its
-            relations kept (:mod:`agents.topology_lp`), when that shortens the wires.
+            relations kept (:mod:`agents.topology_lp`), when that shortens the wires; only with
+            ``area_weight`` 0, since sliding spreads the packing over the die.
     """
 
     name = "floorplan"
@@ -196,7 +197,7 @@ class FloorplanPlacer(Placer):
             result, what = greedy, "greedy start (no better packing fit the outline)"
         else:
             result, what = state.placement(found), f"packing {found.width:.6g} x {found.height:.6g}"
-            if self.slide:
+            if self.slide and self.area_weight == 0:  # sliding spreads the packing
                 slid = slide(sub, result, blocks, found.positive, found.negative,
                              state.oriented_sizes(found), state.pinned)  # fmt: skip
                 if slid is not None and hpwl(sub, slid) < found.hpwl:

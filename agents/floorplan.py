@@ -120,8 +120,7 @@ class FloorplanPlacer(Placer):
         self.rotate = rotate
         self.outline_weight = float(outline_weight)
         self.area_weight = float(area_weight)
-        self.move_p = weights / weights.sum()
-        self._move_cdf = np.cumsum(self.move_p)
+        self._move_cdf = np.cumsum(weights / weights.sum())
         self.context = context
         self.start_acceptance = start_acceptance
         self.grid_size = grid
